@@ -1,0 +1,50 @@
+"""The practitioner: one Mesa agent per person, whose state lives in the model's arrays.
+
+A ``Practitioner`` owns a *slot*, a row index into the model's state arrays.
+Its attributes are views or reads of those rows, so the model can update every
+practitioner in one numpy operation while Mesa still sees one agent per person
+(for ``model.agents``, agent reporters and the browser view).  When a
+practitioner leaves, the agent is removed from the model and a newcomer agent
+(with a new ``unique_id``) takes over the slot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from copsim.model import CoPModel
+
+
+class Practitioner(mesa.Agent):
+    """A member of the community of practice (a row of the model's arrays)."""
+
+    model: CoPModel
+
+    def __init__(self, model: CoPModel, slot: int) -> None:
+        super().__init__(model)
+        self.slot = int(slot)
+        self.joined = model.steps
+
+    # -- knowledge ----------------------------------------------------------------
+    @property
+    def beliefs(self) -> np.ndarray:
+        """Belief vector over the dimensions of reality (a view: writes go to the model)."""
+        return self.model.beliefs[self.slot]
+
+    @property
+    def knowledge(self) -> float:
+        """Share of reality this practitioner believes correctly, net of errors."""
+        m = self.model
+        return float(m.beliefs[self.slot] @ m.reality.astype(np.int32)) / m.beliefs.shape[1]
+
+    @property
+    def socialization_rate(self) -> float:
+        """p1 for this practitioner (slow learners have their own)."""
+        return float(self.model.socialization_rates[self.slot])
+
+    def __repr__(self) -> str:
+        return f"Practitioner(id={self.unique_id}, slot={self.slot})"

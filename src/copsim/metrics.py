@@ -1,0 +1,37 @@
+"""Outcome measures as pure functions of the model's arrays (vectorized)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from copsim import knowledge as kn
+
+
+def belief_diversity(beliefs: np.ndarray) -> float:
+    """Mean Gini-Simpson index of the beliefs per dimension, scaled to [0, 1].
+
+    0 when everybody holds the same belief on every dimension; 1 when the
+    three values -1, 0, +1 are equally common on every dimension.
+    """
+    if beliefs.shape[0] == 0:
+        return 0.0
+    shares = np.stack([(beliefs == v).mean(axis=0) for v in (-1, 0, 1)])
+    simpson = 1.0 - (shares**2).sum(axis=0)
+    return float(simpson.mean() / (2.0 / 3.0))
+
+
+def mean_knowledge(beliefs: np.ndarray, reality: np.ndarray) -> float:
+    """Average knowledge level of a group of belief vectors (0 if empty)."""
+    if beliefs.shape[0] == 0:
+        return 0.0
+    return float(kn.knowledge(beliefs, reality).mean())
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal shares)."""
+    v = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    total = v.sum()
+    if v.size == 0 or total <= 0:
+        return 0.0
+    ranks = np.arange(1, v.size + 1)
+    return float((2.0 * (ranks * v).sum()) / (v.size * total) - (v.size + 1.0) / v.size)

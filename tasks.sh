@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One entry point for a fresh clone: each command sets up what it needs, then runs.
+#   bash tasks.sh main    set up and run the main job (a sweep from configs/)
+#   bash tasks.sh test    set up and run the whole test suite (what CI runs)
+#   bash tasks.sh setup   only set up .venv
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=".venv"
+
+find_python() {
+  # The first Python >= 3.12 found: $PYTHON, python3.12/3.13/3, or a pyenv install.
+  local c v
+  for c in "${PYTHON:-}" python3.12 python3.13 python3 python; do
+    [ -n "$c" ] || continue
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$c"; return 0
+    fi
+  done
+  if command -v pyenv >/dev/null 2>&1; then
+    for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9])' | sort -V); do
+      c="$(pyenv root)/versions/$v/bin/python3"
+      [ -x "$c" ] && { echo "$c"; return 0; }
+    done
+  fi
+  echo "error: copsim needs Python >= 3.12 (set PYTHON=/path/to/python3.12)" >&2
+  return 1
+}
+
+setup() {
+  local extras="${1:-all}" py stamp
+  if [ ! -x "$VENV/bin/python" ]; then
+    py="$(find_python)"
+    echo "== creating $VENV with $($py --version)"
+    "$py" -m venv "$VENV"
+  fi
+  stamp="$VENV/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)-$extras"
+  if [ ! -f "$stamp" ]; then
+    echo "== installing copsim[$extras] into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+    rm -f "$VENV"/.installed-*; touch "$stamp"
+  fi
+  if [ -x scripts/setup_extras.sh ]; then bash scripts/setup_extras.sh "$VENV"; fi
+}
+
+cmd="${1:-help}"; shift || true
+case "$cmd" in
+  setup) setup all ;;
+  main)
+    setup all
+    if [ -f src/copsim/cli.py ]; then
+      "$VENV/bin/copsim" sweep configs/quickstart.yaml "$@"
+    else
+      "$VENV/bin/python" experiments/march1991.py --runs 1000 --out results/march1991 "$@"
+    fi ;;
+  test)
+    setup all
+    "$VENV/bin/ruff" check src tests experiments benchmarks
+    "$VENV/bin/ruff" format --check src tests experiments benchmarks
+    "$VENV/bin/python" -m pytest "$@" ;;
+  *) sed -n '2,6p' "$0"; exit 2 ;;
+esac

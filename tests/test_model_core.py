@@ -1,0 +1,67 @@
+"""The Mesa model with the social layer off is March's model, computed by the same kernels."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from copsim import CoPModel, Params, Practitioner
+from copsim.march import MarchSetting, run_batch
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mesa_model_equals_batch_runner_for_one_run(seed):
+    model = CoPModel(Params.march1991(p1=0.3, p2=0.5), rng=seed).run()
+    batch = run_batch(MarchSetting(p1=0.3, p2=0.5), 1, seed)
+    assert model.steps == batch["periods"][0]
+    assert model.metrics["code_knowledge"] == batch["code_knowledge"][0]
+    assert model.metrics["mean_individual_knowledge"] == pytest.approx(
+        batch["mean_individual_knowledge"][0]
+    )
+
+
+def test_same_params_and_seed_give_identical_history():
+    p = Params.march1991(p1=0.2, p2=0.5, p3=0.05, p4=0.02)
+    a = CoPModel(p, rng=42).run().datacollector.get_model_vars_dataframe()
+    b = CoPModel(p, rng=42).run().datacollector.get_model_vars_dataframe()
+    c = CoPModel(p, rng=43).run().datacollector.get_model_vars_dataframe()
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(c)
+
+
+def test_agents_are_views_into_model_arrays():
+    model = CoPModel(Params.march1991(), rng=1)
+    agent = model.slot_agent[7]
+    assert isinstance(agent, Practitioner) and len(model.agents) == 50
+    agent.beliefs[:] = 1
+    assert np.all(model.beliefs[7] == 1)
+    assert agent.knowledge == pytest.approx(model.reality.mean())
+
+
+def test_turnover_replaces_agents_and_keeps_the_population():
+    model = CoPModel(Params.march1991(p1=0.5, p3=0.2, p4=0.0), rng=3)
+    first_ids = {a.unique_id for a in model.agents}
+    model.run(20)
+    assert len(model.agents) == 50
+    assert model.exits > 0
+    assert len(first_ids - {a.unique_id for a in model.agents}) > 0
+    assert sorted(a.slot for a in model.agents) == list(range(50))
+
+
+def test_open_system_runs_to_horizon():
+    model = CoPModel(Params.march1991(p1=0.5, p4=0.01), rng=2).run()
+    assert model.steps == 100 and not model.running
+
+
+def test_agent_reporters_are_optional():
+    quiet = CoPModel(Params.march1991(max_steps=3), rng=1).run()
+    loud = CoPModel(Params.march1991(max_steps=3, record_agents=True), rng=1).run()
+    assert quiet.datacollector.agent_reporters == {}
+    agents = loud.datacollector.get_agent_vars_dataframe()
+    assert len(agents) == 4 * 50 and "knowledge" in agents.columns
+
+
+def test_keyword_overrides_are_validated():
+    model = CoPModel(rng=0, n_practitioners=10, max_steps=2)
+    assert len(model.agents) == 10
+    with pytest.raises(ValueError, match="socialization_rate"):
+        CoPModel(rng=0, socialization_rate=2.0)
