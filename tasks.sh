@@ -55,8 +55,8 @@ case "$cmd" in
     fi ;;
   test)
     setup all
-    "$VENV/bin/ruff" check src tests experiments benchmarks
-    "$VENV/bin/ruff" format --check src tests experiments benchmarks
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
     "$VENV/bin/python" -m pytest "$@" ;;
   *) sed -n '2,6p' "$0"; exit 2 ;;
 esac
