@@ -46,5 +46,47 @@ class Practitioner(mesa.Agent):
         """p1 for this practitioner (slow learners have their own)."""
         return float(self.model.socialization_rates[self.slot])
 
+    # -- the social person -----------------------------------------------------------
+    @property
+    def identity(self) -> dict[str, str]:
+        """Category on each identity dimension, e.g. {'sector': 'donor', ...}."""
+        m = self.model
+        return {
+            dim: m.identity_levels[dim][m.identity[self.slot, i]]
+            for i, dim in enumerate(m.identity_names)
+        }
+
+    @property
+    def purpose(self) -> np.ndarray:
+        """Weights over the enterprise themes (a view)."""
+        return self.model.purpose[self.slot]
+
+    @property
+    def power(self) -> float:
+        """Power derived from resources (before the asymmetry exponent)."""
+        return float(self.model.power[self.slot])
+
+    @property
+    def spaces(self) -> list[int]:
+        """The learning spaces this practitioner belongs to."""
+        return np.flatnonzero(self.model.membership[:, self.slot]).tolist()
+
+    @property
+    def participation(self) -> float:
+        """Participation in the home space: 0 = outside, 1 = full core."""
+        m = self.model
+        return float(m.participation[:, self.slot].max())
+
+    @property
+    def legitimacy(self) -> float:
+        """Legitimacy granted in the home space."""
+        m = self.model
+        return float(m.legitimacy[:, self.slot].max())
+
+    @property
+    def tenure(self) -> int:
+        """Periods since joining."""
+        return int(self.model.tenure[self.slot])
+
     def __repr__(self) -> str:
         return f"Practitioner(id={self.unique_id}, slot={self.slot})"

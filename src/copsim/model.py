@@ -2,9 +2,11 @@
 
 The practitioners are Mesa agents (:class:`copsim.agents.Practitioner`), but
 every state variable lives in model-owned arrays with one row per practitioner
-slot, and each step is a short sequence of array kernels over all of them.
-With the social layer off (the ``march1991`` preset) a step is exactly March's
-(1991) period, computed by the same kernels as the batch replication study.
+*slot* (and one row per learning space), and each step is a short sequence of
+array operations over all of them.  With the social layer off (the
+``march1991`` preset) a step is exactly March's (1991) period, computed by the
+same kernels as the batch replication study.  The schedule of a social step is
+documented in ``docs/ODD.md`` and in :meth:`CoPModel.step`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,21 @@ from typing import Any
 import mesa
 import numpy as np
 
+from copsim import conversation as conv
 from copsim import knowledge as kn
-from copsim import metrics
+from copsim import metrics, outcomes
+from copsim import population as pop
 from copsim.agents import Practitioner
+from copsim.funding import Funder, meeting_intensity
 from copsim.params import Params
 from copsim.seeds import SeedLike
+
+#: Tenure (periods) during which a member counts as a newcomer for reification pressure.
+NEWCOMER_TENURE = 10
+#: Participation below which a member counts as inactive (for space survival and exits).
+INACTIVE = 0.05
+#: Votes an outside expert casts under a grand plan (in units of member votes).
+EXPERT_VOTES = 5.0
 
 
 def _metric(model: CoPModel, name: str) -> Any:
@@ -44,64 +56,505 @@ class CoPModel(mesa.Model):
         self.params = params
         p = params
         n, m = p.n_practitioners, p.n_dimensions
+        self.social = p.social_layer
+        spaces = p.n_spaces if self.social else 1
 
         # -- environment and knowledge state (March rules 1-2) ---------------------
         self.reality = kn.draw_reality(self.rng, (m,))
         self.beliefs = kn.draw_beliefs(self.rng, (n, m))
-        self.codes = np.zeros((1, m), dtype=kn.BELIEF_DTYPE)
+        self.codes = np.zeros((spaces, m), dtype=kn.BELIEF_DTYPE)
         self.socialization_rates = np.full(n, p.socialization_rate)
         self.socialization_rates[: round(p.slow_learner_share * n)] = p.slow_socialization_rate
+        self.tacit = np.zeros(m, dtype=bool)
+        if self.social:
+            self.tacit[: round(p.tacit_share * m)] = True
 
-        # -- the people ------------------------------------------------------------
-        self.slot_agent: list[Practitioner] = list(
+        # -- people, spaces, funder ---------------------------------------------------
+        self.events: list[dict[str, Any]] = []
+        self.exits = 0
+        self.present = np.ones(n, dtype=bool)
+        self.tenure = np.zeros(n, dtype=np.int64)
+        self.identity_names = list(p.identity_dimensions) if self.social else []
+        self.identity_levels = dict(p.identity_dimensions) if self.social else {}
+        self.funder = Funder(p)
+        self._init_people_and_spaces(n, spaces)
+        self.slot_agent: list[Practitioner | None] = list(
             Practitioner.create_agents(self, n, slot=np.arange(n))
         )
-        self.exits = 0
+
+        # -- what the outcome indices compare against ---------------------------------
+        self.baseline = outcomes.Baseline(
+            beliefs=self.beliefs.copy(),
+            diversity=metrics.belief_diversity(self.beliefs),
+            powerful_view=outcomes.powerful_view(self.beliefs, self.power),
+        )
         self.at_equilibrium = False
         self.metrics: dict[str, float] = {}
         self._update_metrics()
         self.datacollector = self._make_datacollector()
         self.datacollector.collect(self)
 
+    # ------------------------------------------------------------------ set-up
+    def _init_people_and_spaces(self, n: int, spaces: int) -> None:
+        p = self.params
+        if self.social:
+            newcomers = pop.draw_newcomers(self.rng, p, n)
+            self.identity, self.purpose = newcomers.identity, newcomers.purpose
+            self.resources = newcomers.resources
+        else:
+            self.identity = np.zeros((n, 0), dtype=np.int16)
+            self.purpose = np.ones((n, 1))
+            self.resources = np.full((n, 3), 0.5)
+        self.power = pop.power_of(self.resources)
+        self.membership = np.ones((spaces, n), dtype=bool)
+        self.participation = np.ones((spaces, n))
+        self.legitimacy = np.ones((spaces, n))
+        self.agenda = np.full((spaces, self.purpose.shape[1]), 1.0 / self.purpose.shape[1])
+        self.funds = np.ones(spaces)
+        self.intensity = np.ones(spaces)
+        self.rigidity = np.zeros(spaces)
+        self.safety = np.full(spaces, p.safety if self.social else 1.0)
+        self.alive = np.ones(spaces, dtype=bool)
+        self.gain = np.zeros(n)
+        self.founder = np.ones(n, dtype=bool)
+        self._peripheral_weight = 0.0
+        self._change_weight = 0.0
+        self.last_exchange: conv.Exchange | None = None
+        self.counts = {"conflicts": 0, "contests": 0, "contests_won": 0, "conversations": 0}
+        if self.social:
+            self.membership = self._draw_memberships(n, spaces)
+            rank = np.argsort(np.argsort(self.power)) / max(n - 1, 1)
+            start = np.clip(0.1 + 0.6 * rank + self.rng.normal(0, 0.05, n), 0, 1)
+            self.participation = np.where(self.membership, start, 0.0)
+            self.legitimacy = self.participation.copy()
+            self._set_agendas_from_convenors()
+        home = self.home_space()
+        self.cohort = (self.participation[home, np.arange(n)] < p.periphery_threshold) | (
+            self.power <= np.quantile(self.power, 1 / 3)
+        )
+        self.cohort_size = int(self.cohort.sum())
+        self.included = np.zeros(n, dtype=bool)
+
+    def _draw_memberships(self, n: int, spaces: int) -> np.ndarray:
+        """Each practitioner joins 1 + Poisson(mean - 1) distinct spaces (constellations)."""
+        extra = self.rng.poisson(self.params.memberships_per_practitioner - 1.0, n)
+        count = np.minimum(1 + extra, spaces)
+        order = np.argsort(self.rng.random((n, spaces)), axis=1)  # random space ranking
+        ranks = np.argsort(order, axis=1)
+        return (ranks < count[:, None]).T
+
+    def _set_agendas_from_convenors(self) -> None:
+        """Without conversation as data an agenda is what the powerful convenors want."""
+        w = pop.power_weights(self.power, self.present, self.params.power_asymmetry + 1.0)
+        weights = self.membership * w
+        total = weights.sum(axis=1, keepdims=True)
+        self.agenda = (weights @ self.purpose) / np.where(total > 0, total, 1.0)
+
+    # ------------------------------------------------------------------ queries
+    def home_space(self) -> np.ndarray:
+        """Each practitioner's main space: where it participates most (members only)."""
+        return np.argmax(np.where(self.membership, self.participation + 1e-9, -1.0), axis=0)
+
+    def role_play_active(self) -> bool:
+        p = self.params
+        return (
+            self.social
+            and p.role_play
+            and p.role_play_start <= self.steps < p.role_play_start + p.role_play_duration
+        )
+
+    def alignment(self) -> np.ndarray:
+        """Cosine similarity of each practitioner's purpose with each space's agenda (S, N)."""
+        norm = np.linalg.norm(self.agenda, axis=1)[:, None] * np.linalg.norm(self.purpose, axis=1)
+        return (self.agenda @ self.purpose.T) / np.where(norm > 0, norm, 1.0)
+
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
-        """One period, in March's order: turnover, turbulence, act, socialize, learn."""
+        """One period.  Social layer off: March's period exactly.
+
+        Social layer on, in this order: turnover, turbulence, funding,
+        participation, acting, conversation, socialization, repertoire learning,
+        contestation, reification, legitimacy, exits and entry, agendas and
+        purposes; then the outcome measures.
+        """
+        if self.social:
+            self._social_step()
+        else:
+            self._march_step()
+        self.tenure[self.present] += 1
+        self._update_metrics()
+        self.datacollector.collect(self)
+        self._check_stop()
+
+    def _march_step(self) -> None:
         p = self.params
         if p.turnover_rate > 0:
             leaving = kn.replace_individuals(self.beliefs, p.turnover_rate, self.rng)
-            self._renew(np.flatnonzero(leaving))
+            self._renew_agents(np.flatnonzero(leaving))
         if p.turbulence_rate > 0:
             kn.shift_reality(self.reality, p.turbulence_rate, self.rng)
         actions = kn.act(self.beliefs, self.rng)
         action_scores = kn.score(actions, self.reality)
         kn.socialize(self.beliefs, self.codes, self.socialization_rates[:, None], self.rng)
         weights = kn.superior_weights(action_scores, kn.score(self.codes, self.reality))
-        kn.learn_code(
-            self.codes, kn.net_votes(actions, weights), p.repertoire_learning_rate, self.rng
+        votes = kn.net_votes(actions, weights)
+        kn.learn_code(self.codes, votes, p.repertoire_learning_rate, self.rng)
+
+    def _social_step(self) -> None:
+        p = self.params
+        if p.turnover_rate > 0:
+            leaving = self.present & kn.bernoulli(self.rng, p.turnover_rate, self.present.shape)
+            self._exit(np.flatnonzero(leaving), reason=None)
+            self._enter(np.flatnonzero(leaving))
+        if p.turbulence_rate > 0:
+            kn.shift_reality(self.reality, p.turbulence_rate, self.rng)
+        self._fund_spaces()
+        self._update_participation()
+        actions = kn.act(self.beliefs, self.rng)
+        action_scores = kn.score(actions, self.reality)
+        self._converse(action_scores)
+        self._socialize()
+        changed = self._learn_repertoires(actions, action_scores)
+        if p.contestation:
+            changed += self._contest()
+        if p.reification:
+            self._reify(changed)
+        self._grant_legitimacy(action_scores)
+        self._exits_and_entries()
+        self._update_agendas_and_purposes()
+        self._update_survival()
+
+    # ------------------------------------------------------------------ social submodels
+    def _fund_spaces(self) -> None:
+        """Funding arrives (or a shock strikes); members top up what is missing."""
+        p = self.params
+        if not p.funding:
+            self.intensity[:] = 1.0
+            return
+        kind = self.funder.strike(self.steps, self.rng)
+        if kind is not None:
+            text = {
+                "cut": f"Funding cut by {p.shock_severity:.0%}",
+                "stop": "Funding stopped",
+                "delay": f"Funding delayed for {p.shock_duration} periods",
+            }[kind]
+            self.log("shock", f"{text} at step {self.steps}")
+        self.funds += np.where(self.alive, self.funder.budget(self.steps), 0.0)
+        cost = np.where(self.alive, 1.0, 0.0)
+        shortfall = np.maximum(cost - self.funds, 0.0)
+        own = (
+            p.self_funding
+            * (self.membership * self.participation)
+            @ (self.resources[:, 1] * self.present)
         )
+        contributions = np.minimum(shortfall, own)
+        self.intensity, self.funds = meeting_intensity(self.funds, contributions, cost)
 
-        self._update_metrics()
-        self.datacollector.collect(self)
-        self._check_stop()
+    def _update_participation(self) -> None:
+        """Members move toward the participation their time, purpose fit, legitimacy,
+        recent learning and the space's ability to meet allow (Johnson: access to
+        resources shapes participation; OGP: lack of time)."""
+        p = self.params
+        time = self.resources[:, 0]
+        drive = 0.25 * time + 0.25 * self.alignment() + 0.4 * self.legitimacy + 0.1
+        drive += np.minimum(2.0 * self.gain, 0.3)
+        target = self.intensity[:, None] * np.clip(drive, 0.0, 1.0)
+        target = np.minimum(target, 0.2 + time)  # no more engagement than time allows
+        active = self.membership & self.present
+        self.participation += p.participation_adaptation * (target - self.participation) * active
+        np.clip(self.participation, 0.0, 1.0, out=self.participation)
+        self.participation[~active] = 0.0
 
-    def _renew(self, slots: np.ndarray) -> None:
-        """Practitioners in ``slots`` leave; a newcomer agent takes each slot.
+    def _attending(self) -> tuple[np.ndarray, np.ndarray]:
+        """Who meets this period (by participation) and in which (home) space."""
+        home = self.home_space()
+        slots = np.arange(self.present.size)
+        chance = self.participation[home, slots] * self.intensity[home]
+        attend = self.present & kn.bernoulli(self.rng, chance, chance.shape)
+        return home, attend
 
-        A per-leaver loop, but only over the few who leave this period.
+    def _converse(self, action_scores: np.ndarray) -> None:
+        p = self.params
+        home, attend = self._attending()
+        keys = conv.group_keys(
+            p.organizing_principle, self.identity, self.purpose, self.identity_names
+        )
+        left, right = conv.pair_up(home, keys, attend, self.rng)
+        distance = conv.identity_distance(self.identity, left, right)
+        open_minded = self.role_play_active()
+        if open_minded:
+            distance = distance * p.role_play_identity_weight
+        space = home[left]
+        conflict, learned = conv.converse(
+            self.beliefs,
+            action_scores,
+            left,
+            right,
+            self.safety[space],
+            distance,
+            p.conversation_rate,
+            p.diversity_gain,
+            open_minded,
+            self.rng,
+        )
+        for side in (left, right):  # withdrawal after conflict, in the pair's space
+            self.participation[space[conflict], side[conflict]] *= 1.0 - p.withdrawal
+        similarity = conv.purpose_similarity(self.purpose, left, right) * ~conflict
+        self.gain = learned / self.beliefs.shape[1]
+        self.last_exchange = conv.Exchange(
+            left, right, space, conflict, distance, similarity, learned
+        )
+        self.counts["conflicts"] += int(conflict.sum())
+        self.counts["conversations"] += int(left.size)
+
+    def _socialize(self) -> None:
+        """Members learn the codified part of their home space's repertoire; rigid
+        repertoires press harder on newcomers."""
+        p = self.params
+        home = self.home_space()
+        slots = np.arange(self.present.size)
+        targets = self.codes[home]
+        targets[:, self.tacit] = 0  # tacit knowledge is never in a repertoire
+        newcomer = self.tenure < NEWCOMER_TENURE
+        pressure = 1.0 + p.newcomer_pressure * self.rigidity[home] * newcomer
+        rates = self.socialization_rates * self.participation[home, slots] * pressure
+        rates = np.clip(rates * self.present, 0.0, 1.0)
+        kn.socialize(self.beliefs, targets, rates[:, None], self.rng)
+
+    def _learn_repertoires(self, actions: np.ndarray, action_scores: np.ndarray) -> np.ndarray:
+        """Each space's code learns from its superior members, power-weighted.
+
+        The weight of a member is participation x (power / mean)**asymmetry; the
+        weights are scaled so an average superior member casts one vote, which
+        keeps k = |net votes| in March's units.  Returns changes per space.
         """
+        p = self.params
+        code_scores = kn.score(self.codes, self.reality)
+        superior = kn.superior_weights(action_scores, code_scores) > 0
+        power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
+        weights = superior * self.membership * self.participation * power_w
+        count = superior & self.membership & (self.participation > 0)
+        mean_w = weights.sum(axis=1) / np.maximum(count.sum(axis=1), 1)
+        weights = (weights / np.where(mean_w > 0, mean_w, 1.0)[:, None]).astype(np.float32)
+        votes = kn.net_votes(actions, weights)
+        if p.grand_plan and p.funding:
+            votes = self._expert_votes(votes)
+        votes[:, self.tacit] = 0.0
+        rate = (p.repertoire_learning_rate * (1.0 - self.rigidity) * self.intensity)[:, None]
+        before = self.codes.copy()
+        kn.learn_code(self.codes, votes, rate, self.rng)
+        changed = np.count_nonzero(self.codes != before, axis=1)
+        core = self.participation >= p.core_threshold
+        peripheral_share = (weights * ~core).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-12)
+        self._peripheral_weight += float((peripheral_share * changed).sum())
+        self._change_weight += float(changed.sum())
+        return changed
+
+    def _expert_votes(self, votes: np.ndarray) -> np.ndarray:
+        """Under a grand plan the funder's expert replaces member learning in a
+        share (conditionality) of spaces each period (Johnson: consultants)."""
+        p = self.params
+        if not hasattr(self, "expert_view"):
+            right = kn.bernoulli(self.rng, p.expert_accuracy, self.reality.shape)
+            self.expert_view = np.where(right, self.reality, -self.reality).astype(np.int8)
+        replaced = kn.bernoulli(self.rng, max(p.conditionality, 0.5), (votes.shape[0],))
+        votes[replaced] = EXPERT_VOTES * self.expert_view
+        return votes
+
+    def _contest(self) -> np.ndarray:
+        """Peripheral members whose purposes diverge from the agenda may challenge
+        it (the Bindura widows).  In a safe space the challenge is accepted: the
+        challenger gains legitimacy and the repertoire reopens the contested
+        dimensions; in an unsafe one the challenger is shut out of the space."""
+        p = self.params
+        home = self.home_space()
+        slots = np.arange(self.present.size)
+        part = self.participation[home, slots]
+        fit = self.alignment()[home, slots]
+        divergent = self.present & (part < p.periphery_threshold) & (fit < 0.6)
+        contest = divergent & kn.bernoulli(self.rng, p.contest_rate, divergent.shape)
+        changed = np.zeros(self.codes.shape[0], dtype=np.int64)
+        who = np.flatnonzero(contest)
+        if who.size == 0:
+            return changed
+        won = kn.bernoulli(self.rng, self.safety[home[who]], who.shape)
+        self.counts["contests"] += int(who.size)
+        self.counts["contests_won"] += int(won.sum())
+        for slot, accepted in zip(who, won, strict=True):  # few challengers per period
+            space = home[slot]
+            label = self._describe(slot)
+            if accepted:
+                self.legitimacy[space, slot] += 0.5 * (1.0 - self.legitimacy[space, slot])
+                self.participation[space, slot] = min(1.0, self.participation[space, slot] + 0.3)
+                open_ = (self.codes[space] != self.beliefs[slot]) & ~self.tacit
+                open_ &= kn.bernoulli(self.rng, p.renegotiation, open_.shape)
+                self.codes[space, open_] = 0
+                self.rigidity[space] *= 0.5
+                changed[space] += int(open_.sum())
+                self._peripheral_weight += float(open_.sum())
+                self._change_weight += float(open_.sum())
+                self.agenda[space] += 0.2 * (self.purpose[slot] - self.agenda[space])
+                self.log("contest", f"A challenge by {label} was accepted in space {space}")
+            else:
+                self.participation[space, slot] = 0.0
+                self.legitimacy[space, slot] *= 0.3
+                self.membership[space, slot] = False
+                self.log(
+                    "exclusion", f"A challenge by {label} was rejected; excluded from space {space}"
+                )
+        return changed
+
+    def _reify(self, changed: np.ndarray) -> None:
+        """Stable repertoires congeal, faster under funder reporting demands."""
+        p = self.params
+        stability = 1.0 - changed / self.codes.shape[1]
+        growth = p.reification_rate * stability * (1.0 + 3.0 * p.conditionality)
+        self.rigidity += growth * (1.0 - self.rigidity)
+        np.clip(self.rigidity, 0.0, 0.99, out=self.rigidity)
+
+    def _grant_legitimacy(self, action_scores: np.ndarray) -> None:
+        """Members grant legitimacy: for competence shown and for being like them,
+        each member's say weighted by power and participation (Lave & Wenger's
+        legitimate peripheral participation; Chambers: whose knowledge counts)."""
+        p = self.params
+        power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
+        grantors = self.membership * self.participation * power_w
+        levels = [len(v) for v in self.identity_levels.values()]
+        similar = pop.identity_similarity_to_groups(self.identity, grantors, levels)
+        competence = (action_scores / self.beliefs.shape[1] + 1.0) / 2.0
+        w_id = p.identity_weight * (p.role_play_identity_weight if self.role_play_active() else 1.0)
+        # the powerful grant themselves standing: a member's own relative power counts too
+        standing = np.clip(power_w / (1.0 + power_w), 0.0, 1.0)
+        grant = (1 - w_id) * (0.5 * competence + 0.5 * standing) + w_id * similar
+        active = self.membership & self.present
+        self.legitimacy += p.legitimacy_adaptation * (grant - self.legitimacy) * active
+        np.clip(self.legitimacy, 0.0, 1.0, out=self.legitimacy)
+        self.legitimacy[~active] = 0.0
+
+    def _exits_and_entries(self) -> None:
+        """Members leave (more when their space cannot meet or they have withdrawn);
+        empty places are filled by newcomers at the periphery."""
+        p = self.params
+        home = self.home_space()
+        slots = np.arange(self.present.size)
+        inactive = self.participation[home, slots] < INACTIVE
+        chance = p.exit_rate + p.shock_exit_rate * (1.0 - self.intensity[home]) + 0.1 * inactive
+        leaving = self.present & kn.bernoulli(self.rng, np.clip(chance, 0, 1), chance.shape)
+        if p.champions_leave and leaving.any():
+            centrality = np.where(
+                self.present, self.participation.max(axis=0) * self.legitimacy.max(axis=0), -1
+            )
+            top = np.argsort(-centrality, kind="stable")[: int(leaving.sum())]
+            leaving = np.zeros_like(leaving)
+            leaving[top] = True
+            self.log(
+                "champions", f"{top.size} of the most central members left at step {self.steps}"
+            )
+        self._exit(np.flatnonzero(leaving), reason="exit")
+        empty = ~self.present & ~leaving
+        chance_in = (
+            p.entry_rate * float(self.intensity[self.alive].mean()) if self.alive.any() else 0.0
+        )
+        self._enter(np.flatnonzero(empty & kn.bernoulli(self.rng, chance_in, empty.shape)))
+
+    def _update_agendas_and_purposes(self) -> None:
+        """Conversation as data (OGP principle 2): agendas follow the purposes members
+        voice, weighted by voice; purposes drift (Johnson: purposes change over time)."""
+        p = self.params
+        if p.conversation_as_data:
+            voice = (
+                self.membership
+                * self.participation
+                * pop.power_weights(self.power, self.present, p.power_asymmetry)
+            )
+            total = voice.sum(axis=1, keepdims=True)
+            voiced = (voice @ self.purpose) / np.where(total > 0, total, 1.0)
+            has_voice = total[:, 0] > 0
+            self.agenda[has_voice] += p.agenda_adaptation * (voiced - self.agenda)[has_voice]
+        if p.purpose_drift > 0:
+            noise = self.rng.dirichlet(np.ones(self.purpose.shape[1]), size=self.purpose.shape[0])
+            self.purpose = (1 - p.purpose_drift) * self.purpose + p.purpose_drift * noise
+
+    def _update_survival(self) -> None:
+        """A space survives while two or more members still take part and it can meet."""
+        engaged = (self.membership & self.present & (self.participation >= INACTIVE)).sum(axis=1)
+        self.alive &= (engaged >= 2) & (self.intensity > INACTIVE)
+
+    # ------------------------------------------------------------------ membership changes
+    def _exit(self, slots: np.ndarray, reason: str | None) -> None:
+        """Practitioners in ``slots`` leave: the agent is removed; the slot empties."""
+        if slots.size == 0:
+            return
+        self.present[slots] = False
+        self.membership[:, slots] = False
+        self.participation[:, slots] = 0.0
+        self.legitimacy[:, slots] = 0.0
+        self.founder[slots] = False
+        self.cohort[slots] = False
+        for slot in slots:  # only the few who leave this period
+            agent = self.slot_agent[slot]
+            if agent is not None:
+                agent.remove()
+                self.slot_agent[slot] = None
+        self.exits += int(slots.size)
+
+    def _enter(self, slots: np.ndarray) -> None:
+        """Newcomers take empty slots, admitted by each space's boundary permeability."""
+        if slots.size == 0:
+            return
+        p = self.params
+        admitted = kn.bernoulli(self.rng, p.permeability, (self.codes.shape[0], slots.size))
+        admitted &= self.alive[:, None]  # a newcomer no space admits stays outside
+        slots = slots[admitted.any(axis=0)]
+        admitted = admitted[:, admitted.any(axis=0)]
+        if slots.size == 0:
+            return
+        fresh = pop.draw_newcomers(self.rng, p, slots.size)
+        self.identity[slots], self.purpose[slots] = fresh.identity, fresh.purpose
+        self.resources[slots] = fresh.resources
+        self.power[slots] = pop.power_of(fresh.resources)
+        self.beliefs[slots] = kn.draw_beliefs(self.rng, (slots.size, self.beliefs.shape[1]))
+        self.present[slots] = True
+        self.tenure[slots] = 0
+        self.gain[slots] = 0.0
+        self.membership[:, slots] = admitted
+        self.participation[:, slots] = np.where(admitted, 0.1, 0.0)  # newcomers start peripheral
+        self.legitimacy[:, slots] = np.where(admitted, 0.1, 0.0)
         for slot in slots:
+            self.slot_agent[slot] = Practitioner(self, slot)
+
+    def _renew_agents(self, slots: np.ndarray) -> None:
+        """March turnover: a newcomer agent replaces each leaver in the same slot."""
+        for slot in slots:  # only the few who leave this period
             self.slot_agent[slot].remove()
             self.slot_agent[slot] = Practitioner(self, slot)
         self.exits += len(slots)
 
+    # ------------------------------------------------------------------ events
+    def log(self, kind: str, text: str) -> None:
+        """Record a plain-language event (shown in the teaching view)."""
+        self.events.append({"step": int(self.steps), "kind": kind, "text": text})
+
+    def _describe(self, slot: int) -> str:
+        """'a community member (south, civil_society)' for the event log."""
+        if not self.identity_names:
+            return "a member"
+        names = [
+            self.identity_levels[d][self.identity[slot, i]]
+            for i, d in enumerate(self.identity_names)
+        ]
+        return "a peripheral member (" + ", ".join(n.replace("_", " ") for n in names) + ")"
+
+    # ------------------------------------------------------------------ stopping
     def _check_stop(self) -> None:
         p = self.params
-        closed = p.turnover_rate == 0 and p.turbulence_rate == 0
+        closed = not self.social and p.turnover_rate == 0 and p.turbulence_rate == 0
         if closed and p.stop_at_equilibrium:
             self.at_equilibrium = bool(
                 kn.at_equilibrium(self.beliefs[None], self.codes[None], self.reality[None])[0]
             )
-        if self.at_equilibrium or self.steps >= p.max_steps:
+        dissolved = self.social and self.metrics["members"] < 2
+        if self.at_equilibrium or dissolved or self.steps >= p.max_steps:
             self.running = False
 
     def run(self, max_steps: int | None = None) -> CoPModel:
@@ -115,20 +568,96 @@ class CoPModel(mesa.Model):
 
     # ------------------------------------------------------------------ outcomes
     def _update_metrics(self) -> None:
-        self.metrics = {
-            "code_knowledge": float(kn.knowledge(self.codes, self.reality).mean()),
-            "mean_individual_knowledge": metrics.mean_knowledge(self.beliefs, self.reality),
-            "belief_diversity": metrics.belief_diversity(self.beliefs),
+        self.metrics = self._measure()
+
+    def _measure(self) -> dict[str, float]:
+        p = self.params
+        present = self.present
+        slots = np.flatnonzero(present)
+        home = self.home_space()
+        part_home = self.participation[home, np.arange(present.size)]
+        core = present & (part_home >= p.core_threshold)
+        self.included |= self.cohort & core
+        diversity = metrics.belief_diversity(self.beliefs[present])
+        power_w = pop.power_weights(self.power, present, p.power_asymmetry)
+        voice = (self.participation * power_w).sum(axis=0)[present]
+        members = max(int(present.sum()), 1)
+        fit = self.alignment()
+        weight = self.membership * self.participation
+        alignment = float((fit * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+        ex = self.last_exchange
+        talked = ~ex.conflict if ex is not None else np.zeros(0, dtype=bool)
+        peripheral = self._peripheral_weight / self._change_weight if self._change_weight else 0.0
+        values = {
+            "code_knowledge": float(kn.knowledge(self.codes[self.alive], self.reality).mean())
+            if self.alive.any()
+            else 0.0,
+            "mean_individual_knowledge": metrics.mean_knowledge(
+                self.beliefs[present], self.reality
+            ),
+            "belief_diversity": diversity,
+            "members": float(present.sum()),
             "exits": float(self.exits),
+            "retention": float(self.founder.mean()),
+            "participation_mean": float(part_home[slots].mean()) if slots.size else 0.0,
+            "core_share": float(core.sum() / members),
+            "periphery_share": float(
+                (present & (part_home < p.periphery_threshold)).sum() / members
+            ),
+            "voice_gini": metrics.gini(voice),
+            "inclusion": float(self.included.sum() / self.cohort_size) if self.cohort_size else 0.0,
+            "purpose_alignment": alignment,
+            "mutual_engagement": float(ex.engagement.mean())
+            if ex is not None and ex.engagement.size
+            else 0.0,
+            "cross_identity_exchange": float((ex.distance[talked] >= 0.5).mean())
+            if ex is not None and talked.any()
+            else 0.0,
+            "conflicts": float(self.counts["conflicts"]),
+            "contests": float(self.counts["contests"]),
+            "contests_won": float(self.counts["contests_won"]),
+            "spaces_alive": float(self.alive.sum()),
+            "funds_total": float(self.funds.sum()),
+            "meeting_intensity": float(self.intensity[self.alive].mean())
+            if self.alive.any()
+            else 0.0,
+            "rigidity": float(self.rigidity.mean()),
         }
+        values.update(
+            outcomes.indices(
+                self.codes, self.reality, diversity, peripheral, self.baseline, self.alive
+            )
+        )
+        return values
+
+    def label(self) -> tuple[str, str]:
+        """The current run label and a one-line reason."""
+        m = self.metrics
+        name = outcomes.classify(
+            m["expansiveness"], m["defensiveness"], int(m["members"]), int(m["spaces_alive"])
+        )
+        return name, outcomes.explain(name, m)
 
     def _make_datacollector(self) -> mesa.DataCollector:
         model_reporters = {name: partial(_metric, name=name) for name in self.metrics}
         agent_reporters = (
-            {"knowledge": "knowledge", "slot": "slot"} if self.params.record_agents else {}
+            {
+                "knowledge": "knowledge",
+                "slot": "slot",
+                "participation": "participation",
+                "power": "power",
+            }
+            if self.params.record_agents
+            else {}
         )
         return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
 
     def outcomes(self) -> dict[str, Any]:
         """The run's final outcomes as one flat record (a row of a results table)."""
-        return {"steps": int(self.steps), "at_equilibrium": self.at_equilibrium, **self.metrics}
+        label, _ = self.label()
+        return {
+            "steps": int(self.steps),
+            "at_equilibrium": self.at_equilibrium,
+            "label": label,
+            **self.metrics,
+        }

@@ -9,9 +9,9 @@ what is allowed, and suggests the closest field name for a typo.
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ParamsError(ValueError):
@@ -72,6 +72,268 @@ class Params(BaseModel):
         0.0, "population", "probability/period", "p3: chance a practitioner is replaced", 0, 1
     )
 
+    # -- social layer: master switch -------------------------------------------------
+    social_layer: bool = _param(
+        True, "social", "flag", "off = March's model exactly: one code, everyone a full member"
+    )
+
+    # -- identity (Wenger 1998; Johnson 2007 on the EAG's cross-cutting identities) ---
+    identity_dimensions: dict[str, list[str]] = _param(
+        {
+            "sector": ["government", "civil_society", "private", "donor"],
+            "region": ["south", "north"],
+            "role": ["officer", "politician", "community"],
+        },
+        "identity",
+        "categories",
+        "identity dimensions and their categories (the first category is the majority one)",
+    )
+    identity_diversity: float = _param(
+        0.7,
+        "identity",
+        "share",
+        "0 = everyone in each dimension's first category, 1 = uniform",
+        0,
+        1,
+    )
+    identity_weight: float = _param(
+        0.6,
+        "identity",
+        "weight",
+        "how much identity similarity counts in granting legitimacy",
+        0,
+        1,
+    )
+
+    # -- purpose ----------------------------------------------------------------------
+    n_themes: int = _param(
+        4, "purpose", "themes", "enterprise themes a purpose weighs", ge=1, le=64
+    )
+    purpose_focus: float = _param(
+        0.5, "purpose", "share", "how strongly a practitioner's sector sets its purpose", 0, 1
+    )
+    purpose_drift: float = _param(
+        0.02, "purpose", "share/period", "random drift of purposes each period", 0, 1
+    )
+
+    # -- resources and power ------------------------------------------------------------
+    resource_inequality: float = _param(
+        0.5,
+        "resources",
+        "share",
+        "how much sector and role decide time, money, political capital",
+        0,
+        1,
+    )
+    power_asymmetry: float = _param(
+        1.0,
+        "power",
+        "exponent",
+        "power is raised to this in voice, code learning, legitimacy (0 = equal)",
+        0,
+        10,
+    )
+
+    # -- learning spaces ------------------------------------------------------------------
+    n_spaces: int = _param(
+        3, "spaces", "spaces", "learning spaces in the constellation", ge=1, le=1000
+    )
+    memberships_per_practitioner: float = _param(
+        1.3,
+        "spaces",
+        "spaces",
+        "mean spaces each practitioner belongs to (at least one)",
+        ge=1,
+        le=1000,
+    )
+    safety: float = _param(
+        0.6,
+        "spaces",
+        "share",
+        "facilitation: difference teaches (high) or turns to conflict (low)",
+        0,
+        1,
+    )
+    permeability: float = _param(
+        0.5,
+        "spaces",
+        "share",
+        "boundary permeability: chance a newcomer is admitted to a space",
+        0,
+        1,
+    )
+    organizing_principle: Literal["domain", "geography", "challenge"] = _param(
+        "domain",
+        "spaces",
+        "choice",
+        "grouping for conversation: domain | geography | challenge",
+    )
+    conversation_rate: float = _param(
+        0.3,
+        "spaces",
+        "probability/period",
+        "chance a belief steps toward a better-performing partner's",
+        0,
+        1,
+    )
+    diversity_gain: float = _param(
+        1.5,
+        "spaces",
+        "factor",
+        "extra learning per unit of identity difference in a safe space",
+        0,
+        10,
+    )
+    withdrawal: float = _param(
+        0.15, "spaces", "participation", "participation lost by each side of a conflict", 0, 1
+    )
+    tacit_share: float = _param(
+        0.2, "knowledge", "share", "share of dimensions learnable only by direct engagement", 0, 1
+    )
+
+    # -- participation and legitimacy (Lave & Wenger 1991) --------------------------------
+    participation_adaptation: float = _param(
+        0.2, "participation", "share/period", "how fast participation moves toward its target", 0, 1
+    )
+    legitimacy_adaptation: float = _param(
+        0.2,
+        "participation",
+        "share/period",
+        "how fast legitimacy moves toward what members grant",
+        0,
+        1,
+    )
+    core_threshold: float = _param(
+        0.6,
+        "participation",
+        "participation",
+        "participation at or above which a member is core",
+        0,
+        1,
+    )
+    periphery_threshold: float = _param(
+        0.3,
+        "participation",
+        "participation",
+        "participation below which a member is peripheral",
+        0,
+        1,
+    )
+
+    # -- contestation (the Bindura widows) -------------------------------------------------
+    contestation: bool = _param(True, "contestation", "flag", "peripheral members may contest")
+    contest_rate: float = _param(
+        0.1,
+        "contestation",
+        "probability/period",
+        "chance a divergent peripheral member contests",
+        0,
+        1,
+    )
+    renegotiation: float = _param(
+        0.5,
+        "contestation",
+        "share",
+        "share of contested repertoire dimensions reopened on success",
+        0,
+        1,
+    )
+
+    # -- reification ---------------------------------------------------------------------
+    reification: bool = _param(True, "reification", "flag", "repertoires congeal over time")
+    reification_rate: float = _param(
+        0.03, "reification", "share/period", "how fast a stable repertoire congeals", 0, 1
+    )
+    newcomer_pressure: float = _param(
+        1.0, "reification", "factor", "extra socialization of newcomers per unit of rigidity", 0, 10
+    )
+
+    # -- funding (EU-funded partnerships; OGP pain points) ---------------------------------
+    funding: bool = _param(True, "funding", "flag", "spaces need money to meet")
+    funding_level: float = _param(
+        1.0,
+        "funding",
+        "budget/period",
+        "external funding per space per period (1 = full cost)",
+        0,
+        10,
+    )
+    shock_kind: Literal["none", "cut", "stop", "delay"] = _param(
+        "none",
+        "funding",
+        "choice",
+        "funding shock: none | cut | stop | delay",
+    )
+    shock_time: int = _param(
+        40, "funding", "period", "period at which the shock strikes", ge=0, le=1_000_000
+    )
+    shock_severity: float = _param(0.6, "funding", "share", "share of funding a cut removes", 0, 1)
+    shock_duration: int = _param(
+        20, "funding", "periods", "how long a delay withholds funds", ge=0, le=1_000_000
+    )
+    random_shock_rate: float = _param(
+        0.0, "funding", "probability/period", "chance of an unscheduled shock each period", 0, 1
+    )
+    self_funding: float = _param(
+        0.3,
+        "funding",
+        "share",
+        "share of their money members put into a space short of funds",
+        0,
+        1,
+    )
+    conditionality: float = _param(
+        0.0, "funding", "share", "funder's reporting demands: speed reification up", 0, 1
+    )
+    grand_plan: bool = _param(
+        False, "funding", "flag", "funder's grand plan: an outside expert replaces member learning"
+    )
+    expert_accuracy: float = _param(
+        0.6, "funding", "share", "share of codified dimensions the outside expert gets right", 0, 1
+    )
+
+    # -- exits and entry --------------------------------------------------------------------
+    exit_rate: float = _param(
+        0.01, "population", "probability/period", "base chance a practitioner leaves", 0, 1
+    )
+    shock_exit_rate: float = _param(
+        0.1, "population", "probability/period", "extra exit chance when a space cannot meet", 0, 1
+    )
+    entry_rate: float = _param(
+        0.05,
+        "population",
+        "probability/period",
+        "chance an empty place is filled by a newcomer",
+        0,
+        1,
+    )
+    champions_leave: bool = _param(
+        False, "population", "flag", "exits take the most central members first"
+    )
+
+    # -- OGP design principles ---------------------------------------------------------------
+    conversation_as_data: bool = _param(
+        False, "principles", "flag", "agendas follow members' voiced purposes"
+    )
+    agenda_adaptation: float = _param(
+        0.2, "principles", "share/period", "how fast an agenda follows voiced purposes", 0, 1
+    )
+    role_play: bool = _param(False, "principles", "flag", "members break out of their roles")
+    role_play_start: int = _param(
+        10, "principles", "period", "first period of role play", ge=0, le=1_000_000
+    )
+    role_play_duration: int = _param(
+        20, "principles", "periods", "how long role play lasts", ge=0, le=1_000_000
+    )
+    role_play_identity_weight: float = _param(
+        0.3,
+        "principles",
+        "factor",
+        "identity distance is multiplied by this during role play",
+        0,
+        1,
+    )
+
     # -- run control -----------------------------------------------------------------
     max_steps: int = _param(
         100, "run", "periods", "horizon: the run stops after this many periods", ge=1, le=1_000_000
@@ -82,6 +344,23 @@ class Params(BaseModel):
     record_agents: bool = _param(
         False, "run", "flag", "collect per-practitioner data every step (slower)"
     )
+
+    @field_validator("identity_dimensions")
+    @classmethod
+    def _identity_needs_categories(cls, dims: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, levels in dims.items():
+            if len(levels) < 1 or len(set(levels)) != len(levels):
+                raise ValueError(f"dimension '{name}' needs one or more distinct categories")
+        return dims
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Params:
+        if self.periphery_threshold > self.core_threshold:
+            raise ValueError(
+                f"periphery_threshold ({self.periphery_threshold}) must not exceed "
+                f"core_threshold ({self.core_threshold})"
+            )
+        return self
 
     # ------------------------------------------------------------------ construction
     def __init__(self, **data: Any) -> None:
@@ -116,6 +395,7 @@ class Params(BaseModel):
             turbulence_rate=p4,
             max_steps=10_000 if p3 == 0 and p4 == 0 else 100,
             stop_at_equilibrium=True,
+            social_layer=False,
         )
         return cls(**{**base, **overrides})
 

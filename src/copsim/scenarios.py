@@ -17,6 +17,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         repertoire_learning_rate=0.5,
         max_steps=10_000,
         stop_at_equilibrium=True,
+        social_layer=False,
     ),
 }
 

@@ -1,0 +1,120 @@
+"""Conversational learning between pairs of members (Baker, Jensen & Kolb 2002).
+
+Johnson (2007): conversational learning "assumes that safe, receptive spaces
+are needed in which difference can be explored", and difference can
+"stimulate our curiosity, our drive to learn" (Wyss-Flamm 2002).  Members are
+grouped by the space's organizing principle (Reboot/OGP 2016, principle 1) and
+paired within their group.  In each pair, identity difference raises what is
+learned when the space is safe, and raises the chance of conflict (and
+withdrawal) when it is not.  Learning is interpersonal, as in Miller, Zhao &
+Calantone's (2006) extension of March: a member takes gradual steps toward a
+partner who performed better; tacit dimensions can be learned only this way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from copsim import knowledge as kn
+
+
+@dataclass
+class Exchange:
+    """The outcome of one round of conversations (arrays over pairs)."""
+
+    left: np.ndarray  # practitioner slots, first member of each pair
+    right: np.ndarray  # second member of each pair
+    space: np.ndarray  # the space each pair met in
+    conflict: np.ndarray  # bool per pair
+    distance: np.ndarray  # effective identity distance per pair
+    engagement: np.ndarray  # purpose similarity of pairs that talked (0 for conflicts)
+    learned: np.ndarray  # beliefs changed per practitioner slot (N,)
+
+
+def group_keys(
+    principle: str, identity: np.ndarray, purpose: np.ndarray, dim_names: list[str]
+) -> np.ndarray:
+    """The conversation group of each practitioner under an organizing principle.
+
+    domain: the professional field (sector, the first identity dimension);
+    geography: the region dimension (or the second dimension);
+    challenge: the enterprise theme a practitioner cares most about.
+    """
+    if principle == "challenge":
+        return np.argmax(purpose, axis=1)
+    if principle == "geography":
+        d = dim_names.index("region") if "region" in dim_names else min(1, identity.shape[1] - 1)
+        return identity[:, d].astype(np.int64)
+    return identity[:, 0].astype(np.int64)
+
+
+def pair_up(
+    home: np.ndarray, keys: np.ndarray, active: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random pairs within (space, group); leftovers pair across groups of their space.
+
+    Sorting by (space, group, random) and pairing neighbours puts almost every
+    pair inside one group; an odd member out meets the next group's first.
+    """
+    slots = np.flatnonzero(active)
+    order = np.lexsort((rng.random(slots.size), keys[slots], home[slots]))
+    ordered = slots[order]
+    half = ordered.size // 2
+    left, right = ordered[0 : 2 * half : 2], ordered[1 : 2 * half : 2]
+    same_space = home[left] == home[right]
+    return left[same_space], right[same_space]
+
+
+def identity_distance(identity: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Share of identity dimensions on which two practitioners differ."""
+    if identity.shape[1] == 0:
+        return np.zeros(left.size)
+    return (identity[left] != identity[right]).mean(axis=1)
+
+
+def purpose_similarity(purpose: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Cosine similarity of two purpose profiles (1 = same priorities)."""
+    a, b = purpose[left], purpose[right]
+    norm = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return (a * b).sum(axis=1) / np.where(norm > 0, norm, 1.0)
+
+
+def converse(
+    beliefs: np.ndarray,
+    action_scores: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    safety: np.ndarray,
+    distance: np.ndarray,
+    rate: float,
+    diversity_gain: float,
+    open_minded: bool,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both members of every pair try to learn from each other, in place.
+
+    ``safety`` and ``distance`` are per pair.  A pair falls into conflict with
+    probability (1 - safety) x distance; otherwise each member steps toward
+    the partner's beliefs with probability rate x safety x (1 + gain x distance)
+    per differing dimension, if the partner performed better this period (or
+    always, when ``open_minded``: role play has members try the other's view).
+    Returns (conflict per pair, beliefs changed per slot).
+    """
+    conflict = kn.bernoulli(rng, (1.0 - safety) * distance, distance.shape)
+    talk = ~conflict
+    learners = np.concatenate([left[talk], right[talk]])
+    teachers = np.concatenate([right[talk], left[talk]])
+    strength = np.tile(np.clip(rate * safety * (1 + diversity_gain * distance), 0, 1)[talk], 2)
+    if not open_minded:
+        better = action_scores[teachers] > action_scores[learners]
+        learners, teachers, strength = learners[better], teachers[better], strength[better]
+    learned = np.zeros(beliefs.shape[0], dtype=np.int64)
+    if learners.size:
+        before = beliefs[learners]
+        after = before.copy()
+        kn.socialize(after, beliefs[teachers], strength[:, None], rng)
+        beliefs[learners] = after  # pairs are disjoint: no slot is written twice
+        learned[learners] = np.count_nonzero(after != before, axis=1)
+    return conflict, learned
