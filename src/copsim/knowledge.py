@@ -17,6 +17,15 @@ Random numbers come from a ``numpy.random.Generator`` passed in; never from a
 global stream.  Bernoulli draws use 32-bit integer thresholds taken from the raw
 bit stream (resolution 2**-32), and fair coins use single random bits: both are
 exact enough for any statistic and several times cheaper than float draws.
+
+Performance notes
+-----------------
+The kernels avoid the three things that dominate numpy time on these small-m
+arrays: broadcasting over a short last axis (a code row is repeated to the
+beliefs' shape once, see :func:`expand_rows`), index arithmetic such as
+``unravel_index`` (flat indices are used throughout), and integer reductions
+over the short last axis (scores are float32 matrix products, exact for
+integers below 2**24).  ``benchmarks/bench_march.py`` measures the result.
 """
 
 from __future__ import annotations
@@ -31,9 +40,8 @@ _TWO32 = float(2**32)
 def coin_bits(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Independent fair bits (0/1, uint8), one random bit per element."""
     size = int(np.prod(shape, dtype=np.int64))
-    words = rng.bit_generator.random_raw((size + 63) // 64)
-    bits = np.unpackbits(np.asarray(words, dtype=np.uint64).view(np.uint8))[:size]
-    return bits.reshape(shape)
+    words = np.asarray(rng.bit_generator.random_raw((size + 63) // 64), dtype=np.uint64)
+    return np.unpackbits(words.view(np.uint8), count=size).reshape(shape)
 
 
 def bernoulli(
@@ -62,28 +70,73 @@ def draw_beliefs(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray
     return (rng.integers(0, 3, size=shape, dtype=np.int8) - 1).astype(BELIEF_DTYPE)
 
 
+# --------------------------------------------------------------------------- helpers
+def expand_rows(target: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``target`` broadcast to ``shape`` as a C-contiguous array.
+
+    The common case, one code row per world against (..., n, m) beliefs, is a
+    row repeat, which numpy does far faster than a general broadcast copy; an
+    array that already has the shape is returned as it is (no copy).
+    """
+    target = np.asarray(target)
+    if target.shape == shape:
+        return np.ascontiguousarray(target)
+    if (
+        target.ndim == len(shape) >= 2
+        and target.shape[-2] == 1
+        and target.shape[:-2] == shape[:-2]
+        and target.shape[-1] == shape[-1]
+    ):
+        return np.repeat(target, shape[-2], axis=-2)
+    return np.ascontiguousarray(np.broadcast_to(target, shape))
+
+
+def _at(values: float | np.ndarray, shape: tuple[int, ...], flat: np.ndarray) -> np.ndarray:
+    """Per-element values at flat indices ``flat`` of ``shape`` (broadcasting ``values``).
+
+    A scalar stays a scalar; values that are constant along the last axis (one
+    per individual, e.g. (n, 1)) are looked up by row, without building the full
+    broadcast array.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 0:
+        return values
+    if values.shape[-1] == 1 and len(shape) >= 1:
+        per_row = np.broadcast_to(values, (*shape[:-1], 1)).reshape(-1)
+        return per_row[flat // shape[-1]]
+    return np.broadcast_to(values, shape).reshape(-1)[flat]
+
+
 # --------------------------------------------------------------------------- rules
 def act(beliefs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Actions: the belief, with every 0 replaced by a fresh fair coin flip.
 
     Undecided individuals still have to act; which way they go is luck, so a
     lucky individual can outperform its beliefs this period (Christensen 2015).
-    Coins are drawn only for the zeros, which become rare as beliefs settle.
+    One coin bit is drawn per element and used only where the belief is 0; the
+    choice is made with bit operations, which is cheaper than locating the zeros.
     """
-    actions = np.ascontiguousarray(beliefs).copy()
-    flat = actions.reshape(-1)
-    undecided = np.flatnonzero(flat == 0)
-    coins = coin_bits(rng, undecided.shape).view(np.int8)
-    flat[undecided] = (coins << 1) - 1
-    return actions
+    beliefs = np.ascontiguousarray(beliefs, dtype=BELIEF_DTYPE)
+    coins = coin_bits(rng, beliefs.shape).view(np.int8)  # 0 / 1
+    np.negative(coins, out=coins)  # 0 / -1 (all bits set)
+    coins |= 1  # +1 / -1
+    # belief - 1 has all bits set for a 0 belief, none for +1, and every bit but
+    # the lowest for -1; OR-ing the belief back restores +1 and -1 unchanged
+    coins &= beliefs - 1
+    coins |= beliefs
+    return coins
 
 
 def score(states: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Matches minus misses against reality, summed over dimensions (int32).
 
     ``states`` is (..., k, m) and ``reality`` (..., m); zeros score nothing.
+    ``states`` may also be the float32 copy of an int8 array (as passed by
+    :func:`period`, which reuses it for the votes); the sum is exact either way.
     """
-    return np.einsum("...km,...m->...k", states, reality, dtype=np.int32)
+    states = np.asarray(states).astype(np.float32, copy=False)
+    column = np.asarray(reality).astype(np.float32, copy=False)[..., None]
+    return np.matmul(states, column)[..., 0].astype(np.int32)
 
 
 def knowledge(states: np.ndarray, reality: np.ndarray) -> np.ndarray:
@@ -109,17 +162,21 @@ def socialize(
     for a +1 code.  The intermediate 0 sends the individual back to
     experimenting, which is what makes slow socialization pay.  ``target``
     broadcasts against ``beliefs``; ``rate`` against (..., n, m) (e.g. (..., n, 1)
-    for one rate per individual).  Returns the number of beliefs changed.
+    for one rate per individual).  One draw is made per pulled belief, in flat
+    order.  Returns the number of beliefs changed.
     """
     if not beliefs.flags.c_contiguous:
         raise ValueError("socialize() updates beliefs in place: pass a C-contiguous array")
-    target = np.broadcast_to(target, beliefs.shape)
-    candidates = np.flatnonzero((beliefs != target) & (target != 0))
-    if np.ndim(rate) > 0:  # per-individual (or per-element) rates
-        rate = np.broadcast_to(rate, beliefs.shape)[np.unravel_index(candidates, beliefs.shape)]
-    moved = candidates[bernoulli(rng, rate, candidates.shape)]
+    full = expand_rows(target, beliefs.shape)
+    pull = beliefs != full
+    pull &= full != 0
+    candidates = np.flatnonzero(pull)
+    if candidates.size == 0:
+        return 0
+    chance = _at(rate, beliefs.shape, candidates)
+    moved = candidates[bernoulli(rng, chance, candidates.shape)]
     # the target is +1 or -1 wherever it pulls, so the one-step move *is* the target value
-    beliefs.reshape(-1)[moved] += target[np.unravel_index(moved, beliefs.shape)]
+    beliefs.reshape(-1)[moved] += full.reshape(-1)[moved]
     return int(moved.size)
 
 
@@ -137,8 +194,9 @@ def net_votes(actions: np.ndarray, weights: np.ndarray) -> np.ndarray:
     Actions are never 0, so the sign of the net vote is the (strict) majority
     and its size is k = (number who differ) - (number who agree) with the
     code whenever the code departs from the majority (March footnote 1).
+    ``actions`` may be int8 or its float32 copy.
     """
-    return np.matmul(weights, actions.astype(np.float32))
+    return np.matmul(weights, np.asarray(actions).astype(np.float32, copy=False))
 
 
 def learn_code(
@@ -152,14 +210,19 @@ def learn_code(
     On each dimension where the majority differs from the code, the code
     switches to it with probability 1 - (1 - rate)**k, k = |net votes|.  A tie
     (net 0) or no superior group changes nothing.  ``rate`` broadcasts against
-    (..., s, 1) so each code can have its own rigidity.  Returns changes made.
+    (..., s, 1) so each code can have its own rigidity.  One draw is made per
+    dimension where the majority differs, in flat order.  Returns changes made.
     """
+    votes = np.broadcast_to(votes, code.shape)
     majority = np.sign(votes).astype(BELIEF_DTYPE)
-    differs = (majority != 0) & (majority != code)
-    keep = np.power(1.0 - np.asarray(rate, dtype=np.float64), np.abs(votes))
-    switch = differs & ~bernoulli(rng, keep, code.shape)
-    code[switch] = majority[switch]
-    return int(np.count_nonzero(switch))
+    open_ = np.flatnonzero((majority != 0) & (majority != code))
+    if open_.size == 0:
+        return 0
+    k = np.abs(votes.reshape(-1)[open_]).astype(np.float64)
+    keep = np.power(1.0 - _at(rate, code.shape, open_), k)
+    switch = open_[~bernoulli(rng, keep, open_.shape)]
+    np.put(code, switch, majority.reshape(-1)[switch])
+    return int(switch.size)
 
 
 # --------------------------------------------------------------------------- dynamics
@@ -186,15 +249,22 @@ def at_equilibrium(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -
     No individual differs from the code on any dimension, and no individual
     could beat the code's score even with the luckiest coin flips.  ``code`` is
     (..., 1, m); returns a boolean per world (shape of the batch axes).
+
+    When every belief equals the code, the luckiest score exceeds the code's
+    exactly when the code still has an undecided (0) dimension, so the test is
+    "the code is decided everywhere and everyone holds it"; ``reality`` does not
+    enter (it is kept in the signature because the definition is about scores).
     """
-    same = np.all(beliefs == code, axis=(-2, -1))
-    if not same.any():  # the common case, and cheap to decide
-        return same
-    rows = np.nonzero(same)
-    code_score = score(code[rows], reality[rows])[..., 0]
-    best = best_possible_score(beliefs[rows], reality[rows])
-    same[rows] = ~np.any(best > code_score[..., None], axis=-1)
-    return same
+    del reality  # see the docstring: the score condition reduces to "no 0 in the code"
+    decided = np.all(code != 0, axis=(-2, -1))
+    if not decided.any():  # the common case early on, and cheap to decide
+        return decided
+    if decided.all():
+        agree = beliefs == expand_rows(code, beliefs.shape)
+        return np.all(agree, axis=(-2, -1))
+    worlds = np.nonzero(decided)
+    decided[worlds] = np.all(beliefs[worlds] == code[worlds], axis=(-2, -1))
+    return decided
 
 
 def period(
@@ -209,12 +279,16 @@ def period(
 ) -> None:
     """One March period for a batch of one-code worlds, in the published order:
     turnover, turbulence, individuals act, individuals socialize, the code learns.
+
+    The same kernel calls, in the same order and on the same random stream, as
+    the Mesa model's step; the only difference is that the float32 copy of the
+    actions is made once and used for both the scores and the votes.
     """
     if turnover_rate > 0:
         replace_individuals(beliefs, turnover_rate, rng)
     if turbulence_rate > 0:
         shift_reality(reality, turbulence_rate, rng)
-    actions = act(beliefs, rng)
+    actions = act(beliefs, rng).astype(np.float32)
     action_scores = score(actions, reality)
     socialize(beliefs, code, socialization_rate, rng)
     weights = superior_weights(action_scores, score(code, reality))
