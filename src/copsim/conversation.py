@@ -88,28 +88,29 @@ def converse(
     right: np.ndarray,
     safety: np.ndarray,
     distance: np.ndarray,
+    felt_distance: np.ndarray,
     rate: float,
     diversity_gain: float,
-    open_minded: bool,
+    receptiveness: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Both members of every pair try to learn from each other, in place.
 
-    ``safety`` and ``distance`` are per pair.  A pair falls into conflict with
-    probability (1 - safety) x distance; otherwise each member steps toward
-    the partner's beliefs with probability rate x safety x (1 + gain x distance)
-    per differing dimension, if the partner performed better this period (or
-    always, when ``open_minded``: role play has members try the other's view).
-    Returns (conflict per pair, beliefs changed per slot).
+    ``safety``, ``distance`` (identity difference) and ``felt_distance`` (the
+    difference as experienced: lower during role play) are per pair.  A pair
+    falls into conflict with probability (1 - safety) x felt distance;
+    otherwise each member steps toward a better-performing partner's beliefs
+    with probability rate x safety x (1 + gain x distance) x receptiveness per
+    differing dimension.  Returns (conflict per pair, beliefs changed per slot).
     """
-    conflict = kn.bernoulli(rng, (1.0 - safety) * distance, distance.shape)
+    conflict = kn.bernoulli(rng, (1.0 - safety) * felt_distance, distance.shape)
     talk = ~conflict
     learners = np.concatenate([left[talk], right[talk]])
     teachers = np.concatenate([right[talk], left[talk]])
-    strength = np.tile(np.clip(rate * safety * (1 + diversity_gain * distance), 0, 1)[talk], 2)
-    if not open_minded:
-        better = action_scores[teachers] > action_scores[learners]
-        learners, teachers, strength = learners[better], teachers[better], strength[better]
+    strength = np.tile((rate * safety * (1 + diversity_gain * distance))[talk], 2)
+    strength = np.clip(strength * receptiveness[learners], 0.0, 1.0)
+    better = action_scores[teachers] > action_scores[learners]
+    learners, teachers, strength = learners[better], teachers[better], strength[better]
     learned = np.zeros(beliefs.shape[0], dtype=np.int64)
     if learners.size:
         before = beliefs[learners]

@@ -30,6 +30,8 @@ from copsim.seeds import SeedLike
 NEWCOMER_TENURE = 10
 #: Participation below which a member counts as inactive (for space survival and exits).
 INACTIVE = 0.05
+#: Extra exit chance per period per unit of purpose misfit with the home agenda.
+MISFIT_EXIT = 0.05
 #: Votes an outside expert casts under a grand plan (in units of member votes).
 EXPERT_VOTES = 5.0
 
@@ -86,7 +88,8 @@ class CoPModel(mesa.Model):
         self.baseline = outcomes.Baseline(
             beliefs=self.beliefs.copy(),
             diversity=metrics.belief_diversity(self.beliefs),
-            powerful_view=outcomes.powerful_view(self.beliefs, self.power),
+            powerful_view=outcomes.powerful_view(self.beliefs, self.power, self.membership),
+            codified=~self.tacit,
         )
         self.at_equilibrium = False
         self.metrics: dict[str, float] = {}
@@ -106,6 +109,7 @@ class CoPModel(mesa.Model):
             self.purpose = np.ones((n, 1))
             self.resources = np.full((n, 3), 0.5)
         self.power = pop.power_of(self.resources)
+        self.income = self.resources[:, 1].copy()
         self.membership = np.ones((spaces, n), dtype=bool)
         self.participation = np.ones((spaces, n))
         self.legitimacy = np.ones((spaces, n))
@@ -116,10 +120,12 @@ class CoPModel(mesa.Model):
         self.safety = np.full(spaces, p.safety if self.social else 1.0)
         self.alive = np.ones(spaces, dtype=bool)
         self.gain = np.zeros(n)
+        self.engagement = np.zeros(n)  # purpose similarity of last conversation (0 if none)
         self.founder = np.ones(n, dtype=bool)
         self._peripheral_weight = 0.0
         self._change_weight = 0.0
         self.last_exchange: conv.Exchange | None = None
+        self.repertoire_changes = 0
         self.counts = {"conflicts": 0, "contests": 0, "contests_won": 0, "conversations": 0}
         if self.social:
             self.membership = self._draw_memberships(n, spaces)
@@ -133,7 +139,8 @@ class CoPModel(mesa.Model):
             self.power <= np.quantile(self.power, 1 / 3)
         )
         self.cohort_size = int(self.cohort.sum())
-        self.included = np.zeros(n, dtype=bool)
+        self.peripheral_origin = self.cohort.copy()  # started at the edge (or as newcomers)
+        self.contested = np.zeros(n, dtype=bool)  # has challenged (and is still here)
 
     def _draw_memberships(self, n: int, spaces: int) -> np.ndarray:
         """Each practitioner joins 1 + Poisson(mean - 1) distinct spaces (constellations)."""
@@ -162,6 +169,16 @@ class CoPModel(mesa.Model):
             and p.role_play
             and p.role_play_start <= self.steps < p.role_play_start + p.role_play_duration
         )
+
+    def receptiveness(self) -> np.ndarray:
+        """How open each practitioner is to learning: 1, less for the powerful.
+
+        Chambers (quoted in Johnson 2007): "for learning, power is a
+        disability".  Receptiveness is min(1, 1 / power weight), so at
+        asymmetry 0 everyone learns at the full rate.
+        """
+        w = pop.power_weights(self.power, self.present, self.params.power_asymmetry)
+        return np.minimum(1.0, 1.0 / np.maximum(w, 1e-12))
 
     def alignment(self) -> np.ndarray:
         """Cosine similarity of each practitioner's purpose with each space's agenda (S, N)."""
@@ -219,6 +236,7 @@ class CoPModel(mesa.Model):
             changed += self._contest()
         if p.reification:
             self._reify(changed)
+        self.repertoire_changes = int(changed.sum())
         self._grant_legitimacy(action_scores)
         self._exits_and_entries()
         self._update_agendas_and_purposes()
@@ -242,13 +260,22 @@ class CoPModel(mesa.Model):
         self.funds += np.where(self.alive, self.funder.budget(self.steps), 0.0)
         cost = np.where(self.alive, 1.0, 0.0)
         shortfall = np.maximum(cost - self.funds, 0.0)
-        own = (
-            p.self_funding
-            * (self.membership * self.participation)
-            @ (self.resources[:, 1] * self.present)
-        )
-        contributions = np.minimum(shortfall, own)
+        contributions = self._members_contribute(shortfall)
         self.intensity, self.funds = meeting_intensity(self.funds, contributions, cost)
+
+    def _members_contribute(self, shortfall: np.ndarray) -> np.ndarray:
+        """Members pay part of a shortfall from their own money, which runs down
+        and only slowly recovers toward their usual means (their income)."""
+        p = self.params
+        money = self.resources[:, 1]
+        money += 0.05 * (self.income - money) * self.present  # means recover slowly
+        offer = p.self_funding * self.membership * self.participation * (money * self.present)
+        offered = offer.sum(axis=1)
+        contributions = np.minimum(shortfall, offered)
+        share = contributions / np.where(offered > 0, offered, 1.0)
+        money -= (offer * share[:, None]).sum(axis=0)
+        np.clip(money, 0.0, 1.0, out=money)
+        return contributions
 
     def _update_participation(self) -> None:
         """Members move toward the participation their time, purpose fit, legitimacy,
@@ -256,8 +283,8 @@ class CoPModel(mesa.Model):
         resources shapes participation; OGP: lack of time)."""
         p = self.params
         time = self.resources[:, 0]
-        drive = 0.25 * time + 0.25 * self.alignment() + 0.4 * self.legitimacy + 0.1
-        drive += np.minimum(2.0 * self.gain, 0.3)
+        drive = 0.15 * time + 0.35 * self.alignment() + 0.4 * self.legitimacy + 0.1
+        drive += np.minimum(2.0 * self.gain, 0.2) + 0.2 * self.engagement
         target = self.intensity[:, None] * np.clip(drive, 0.0, 1.0)
         target = np.minimum(target, 0.2 + time)  # no more engagement than time allows
         active = self.membership & self.present
@@ -281,9 +308,7 @@ class CoPModel(mesa.Model):
         )
         left, right = conv.pair_up(home, keys, attend, self.rng)
         distance = conv.identity_distance(self.identity, left, right)
-        open_minded = self.role_play_active()
-        if open_minded:
-            distance = distance * p.role_play_identity_weight
+        felt = distance * (p.role_play_identity_weight if self.role_play_active() else 1.0)
         space = home[left]
         conflict, learned = conv.converse(
             self.beliefs,
@@ -292,15 +317,18 @@ class CoPModel(mesa.Model):
             right,
             self.safety[space],
             distance,
+            felt,
             p.conversation_rate,
             p.diversity_gain,
-            open_minded,
+            self.receptiveness(),
             self.rng,
         )
         for side in (left, right):  # withdrawal after conflict, in the pair's space
             self.participation[space[conflict], side[conflict]] *= 1.0 - p.withdrawal
         similarity = conv.purpose_similarity(self.purpose, left, right) * ~conflict
         self.gain = learned / self.beliefs.shape[1]
+        self.engagement[:] = 0.0
+        self.engagement[left], self.engagement[right] = similarity, similarity
         self.last_exchange = conv.Exchange(
             left, right, space, conflict, distance, similarity, learned
         )
@@ -318,20 +346,26 @@ class CoPModel(mesa.Model):
         newcomer = self.tenure < NEWCOMER_TENURE
         pressure = 1.0 + p.newcomer_pressure * self.rigidity[home] * newcomer
         rates = self.socialization_rates * self.participation[home, slots] * pressure
+        rates *= self.receptiveness()
+        if self.role_play_active():  # out of role, members explore rather than conform
+            rates *= p.role_play_identity_weight
         rates = np.clip(rates * self.present, 0.0, 1.0)
         kn.socialize(self.beliefs, targets, rates[:, None], self.rng)
 
     def _learn_repertoires(self, actions: np.ndarray, action_scores: np.ndarray) -> np.ndarray:
         """Each space's code learns from its superior members, power-weighted.
 
-        The weight of a member is participation x (power / mean)**asymmetry; the
-        weights are scaled so an average superior member casts one vote, which
-        keeps k = |net votes| in March's units.  Returns changes per space.
+        Who looks superior is judged on a performance mixed with power rank (at
+        asymmetry 0 the action score alone, as in March); the weight of a member
+        is participation x (power / mean)**asymmetry, scaled so an average
+        superior member casts one vote, which keeps k = |net votes| in March's
+        units.  Returns changes per space.
         """
         p = self.params
         code_scores = kn.score(self.codes, self.reality)
-        superior = kn.superior_weights(action_scores, code_scores) > 0
         power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
+        perceived = pop.perceived_scores(action_scores, self.power, self.present, p.power_asymmetry)
+        superior = kn.superior_weights(perceived, code_scores) > 0
         weights = superior * self.membership * self.participation * power_w
         count = superior & self.membership & (self.participation > 0)
         mean_w = weights.sum(axis=1) / np.maximum(count.sum(axis=1), 1)
@@ -344,8 +378,8 @@ class CoPModel(mesa.Model):
         before = self.codes.copy()
         kn.learn_code(self.codes, votes, rate, self.rng)
         changed = np.count_nonzero(self.codes != before, axis=1)
-        core = self.participation >= p.core_threshold
-        peripheral_share = (weights * ~core).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-12)
+        from_edge = (weights * self.peripheral_origin).sum(axis=1)
+        peripheral_share = from_edge / np.maximum(weights.sum(axis=1), 1e-12)
         self._peripheral_weight += float((peripheral_share * changed).sum())
         self._change_weight += float(changed.sum())
         return changed
@@ -371,13 +405,16 @@ class CoPModel(mesa.Model):
         slots = np.arange(self.present.size)
         part = self.participation[home, slots]
         fit = self.alignment()[home, slots]
-        divergent = self.present & (part < p.periphery_threshold) & (fit < 0.6)
+        members = self.present & self.membership.any(axis=0)
+        typical_fit = np.median(fit[members]) if members.any() else 1.0
+        divergent = members & (part < p.periphery_threshold) & (fit < typical_fit)
         contest = divergent & kn.bernoulli(self.rng, p.contest_rate, divergent.shape)
         changed = np.zeros(self.codes.shape[0], dtype=np.int64)
         who = np.flatnonzero(contest)
         if who.size == 0:
             return changed
         won = kn.bernoulli(self.rng, self.safety[home[who]], who.shape)
+        self.contested[who] = True
         self.counts["contests"] += int(who.size)
         self.counts["contests_won"] += int(won.sum())
         for slot, accepted in zip(who, won, strict=True):  # few challengers per period
@@ -438,7 +475,9 @@ class CoPModel(mesa.Model):
         home = self.home_space()
         slots = np.arange(self.present.size)
         inactive = self.participation[home, slots] < INACTIVE
+        misfit = 1.0 - self.alignment()[home, slots]
         chance = p.exit_rate + p.shock_exit_rate * (1.0 - self.intensity[home]) + 0.1 * inactive
+        chance += MISFIT_EXIT * misfit
         leaving = self.present & kn.bernoulli(self.rng, np.clip(chance, 0, 1), chance.shape)
         if p.champions_leave and leaving.any():
             centrality = np.where(
@@ -491,6 +530,7 @@ class CoPModel(mesa.Model):
         self.legitimacy[:, slots] = 0.0
         self.founder[slots] = False
         self.cohort[slots] = False
+        self.contested[slots] = False
         for slot in slots:  # only the few who leave this period
             agent = self.slot_agent[slot]
             if agent is not None:
@@ -513,10 +553,12 @@ class CoPModel(mesa.Model):
         self.identity[slots], self.purpose[slots] = fresh.identity, fresh.purpose
         self.resources[slots] = fresh.resources
         self.power[slots] = pop.power_of(fresh.resources)
+        self.income[slots] = fresh.resources[:, 1]
         self.beliefs[slots] = kn.draw_beliefs(self.rng, (slots.size, self.beliefs.shape[1]))
         self.present[slots] = True
         self.tenure[slots] = 0
         self.gain[slots] = 0.0
+        self.peripheral_origin[slots] = True
         self.membership[:, slots] = admitted
         self.participation[:, slots] = np.where(admitted, 0.1, 0.0)  # newcomers start peripheral
         self.legitimacy[:, slots] = np.where(admitted, 0.1, 0.0)
@@ -577,7 +619,6 @@ class CoPModel(mesa.Model):
         home = self.home_space()
         part_home = self.participation[home, np.arange(present.size)]
         core = present & (part_home >= p.core_threshold)
-        self.included |= self.cohort & core
         diversity = metrics.belief_diversity(self.beliefs[present])
         power_w = pop.power_weights(self.power, present, p.power_asymmetry)
         voice = (self.participation * power_w).sum(axis=0)[present]
@@ -605,7 +646,9 @@ class CoPModel(mesa.Model):
                 (present & (part_home < p.periphery_threshold)).sum() / members
             ),
             "voice_gini": metrics.gini(voice),
-            "inclusion": float(self.included.sum() / self.cohort_size) if self.cohort_size else 0.0,
+            "inclusion": float((self.cohort & core).sum() / self.cohort.sum())
+            if self.cohort.any()
+            else 0.0,
             "purpose_alignment": alignment,
             "mutual_engagement": float(ex.engagement.mean())
             if ex is not None and ex.engagement.size
@@ -616,6 +659,10 @@ class CoPModel(mesa.Model):
             "conflicts": float(self.counts["conflicts"]),
             "contests": float(self.counts["contests"]),
             "contests_won": float(self.counts["contests_won"]),
+            "contester_core_share": float((self.contested & core).sum() / self.contested.sum())
+            if self.contested.any()
+            else 0.0,
+            "repertoire_changes": float(self.repertoire_changes),
             "spaces_alive": float(self.alive.sum()),
             "funds_total": float(self.funds.sum()),
             "meeting_intensity": float(self.intensity[self.alive].mean())

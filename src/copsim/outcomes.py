@@ -3,19 +3,22 @@
 Harris & Shelswell (quoted in Johnson 2007) ask whether learning is
 *expansive* (genuinely new ways of thinking and acting open up) or
 *defensive* (what is learned mostly reinforces existing attitudes and
-strategies).  Both indices are means of three components in [0, 1]:
+strategies).  Both indices are *geometric* means of three components in
+[0, 1], so that each needs all three of its conditions: a community that
+learns nothing keeps its diversity, but that is not expansive.
 
-expansiveness = mean(novelty, diversity kept, peripheral contribution)
+expansiveness = gmean(novelty, diversity kept, peripheral contribution)
   novelty: how far the repertoires now exceed the best belief vector any
     member held at the start (scored against today's reality), as a share of
     the headroom that member left: (K_code - K_best0) / (1 - K_best0), >= 0;
   diversity kept: final belief diversity / initial diversity (capped at 1);
-  peripheral contribution: the share of the weight behind repertoire changes
-    that came from non-core members (and accepted challenges).
+  peripheral contribution: the share of the vote weight behind repertoire
+    changes that came from members who started at the periphery (initially
+    peripheral or low-power founders, and newcomers), plus accepted challenges.
 
-defensiveness = mean(alignment with the powerful, diversity lost, no improvement)
+defensiveness = gmean(alignment with the powerful, diversity lost, no improvement)
   alignment with the powerful: how much more the repertoires agree with the
-    initial majority belief of the most powerful third than chance (1/2) does;
+    initial (power-weighted) belief of each space's most powerful tenth than chance (1/2) does;
   diversity lost: 1 - diversity kept;
   no improvement: 1 - novelty.
 
@@ -33,8 +36,8 @@ import numpy as np
 
 from copsim import knowledge as kn
 
-EXPANSIVE_AT = 0.5
-DEFENSIVE_AT = 0.5
+EXPANSIVE_AT = 0.4
+DEFENSIVE_AT = 0.4
 LABELS = ("expansive", "defensive", "stagnant", "dissolved")
 
 
@@ -44,33 +47,45 @@ class Baseline:
 
     beliefs: np.ndarray  # (N, m) initial beliefs of the founding members
     diversity: float  # initial belief diversity
-    powerful_view: np.ndarray  # (m,) initial majority belief of the most powerful third
+    powerful_view: np.ndarray  # (S, m) initial view of each space's most powerful tenth
+    codified: np.ndarray  # (m,) bool: dimensions a repertoire can hold (not tacit)
 
 
-def powerful_view(beliefs: np.ndarray, power: np.ndarray) -> np.ndarray:
-    """Sign of the power-weighted belief sum of the most powerful third."""
-    top = power >= np.quantile(power, 2 / 3)
-    return np.sign((beliefs[top] * power[top, None]).sum(axis=0)).astype(np.int8)
+def powerful_view(beliefs: np.ndarray, power: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """Per space: the sign of the power-weighted initial beliefs of its most
+    powerful tenth of members (at least one).  Returns (S, m) int8."""
+    views = np.zeros((membership.shape[0], beliefs.shape[1]), dtype=np.int8)
+    for s, members in enumerate(membership):  # one pass per space, not per agent
+        slots = np.flatnonzero(members)
+        if slots.size == 0:
+            continue
+        k = max(1, round(0.1 * slots.size))
+        top = slots[np.argsort(-power[slots], kind="stable")[:k]]
+        views[s] = np.sign((beliefs[top] * power[top, None]).sum(axis=0))
+    return views
 
 
 def novelty(codes: np.ndarray, reality: np.ndarray, baseline: Baseline, alive: np.ndarray) -> float:
-    """Share of the headroom above the best founding member that the repertoires closed."""
-    if not alive.any():
+    """Share of the headroom above the best founding member that the repertoires closed.
+
+    Judged on the codified dimensions only: a repertoire cannot hold tacit ones.
+    """
+    keep = baseline.codified
+    if not alive.any() or not keep.any():
         return 0.0
-    code_k = float(kn.knowledge(codes[alive], reality).mean())
-    best = float(kn.knowledge(baseline.beliefs, reality).max())
+    code_k = float(kn.knowledge(codes[alive][:, keep], reality[keep]).mean())
+    best = float(kn.knowledge(baseline.beliefs[:, keep], reality[keep]).max())
     if best >= 1.0:
         return 0.0
     return float(np.clip((code_k - best) / (1.0 - best), 0.0, 1.0))
 
 
 def alignment_with_powerful(codes: np.ndarray, baseline: Baseline, alive: np.ndarray) -> float:
-    """Agreement of the repertoires with the powerful's initial view, beyond chance."""
-    view = baseline.powerful_view
-    judged = view != 0
-    if not alive.any() or not judged.any():
+    """Agreement of each repertoire with its space's powerful founders, beyond chance."""
+    judged = (baseline.powerful_view != 0) & alive[:, None] & baseline.codified
+    if not judged.any():
         return 0.0
-    agree = (codes[alive][:, judged] == view[judged]).mean()
+    agree = (codes == baseline.powerful_view)[judged].mean()
     return float(np.clip((agree - 0.5) / 0.5, 0.0, 1.0))
 
 
@@ -98,9 +113,15 @@ def indices(
         "diversity_kept": kept,
         "peripheral_contribution": peripheral_contribution,
         "alignment_with_powerful": aligned,
-        "expansiveness": (new + kept + peripheral_contribution) / 3.0,
-        "defensiveness": (aligned + (1.0 - kept) + (1.0 - new)) / 3.0,
+        "expansiveness": gmean(new, kept, peripheral_contribution),
+        "defensiveness": gmean(aligned, 1.0 - kept, 1.0 - new),
     }
+
+
+def gmean(*parts: float) -> float:
+    """Geometric mean of values in [0, 1] (0 if any is 0)."""
+    values = np.clip(np.asarray(parts, dtype=np.float64), 0.0, 1.0)
+    return float(np.prod(values) ** (1.0 / values.size))
 
 
 def classify(expansiveness: float, defensiveness: float, members: int, spaces_alive: int) -> str:

@@ -126,7 +126,7 @@ class Params(BaseModel):
         1,
     )
     power_asymmetry: float = _param(
-        1.0,
+        0.5,
         "power",
         "exponent",
         "power is raised to this in voice, code learning, legitimacy (0 = equal)",
@@ -177,7 +177,7 @@ class Params(BaseModel):
         1,
     )
     diversity_gain: float = _param(
-        1.5,
+        3.0,
         "spaces",
         "factor",
         "extra learning per unit of identity difference in a safe space",
@@ -242,7 +242,7 @@ class Params(BaseModel):
     # -- reification ---------------------------------------------------------------------
     reification: bool = _param(True, "reification", "flag", "repertoires congeal over time")
     reification_rate: float = _param(
-        0.03, "reification", "share/period", "how fast a stable repertoire congeals", 0, 1
+        0.01, "reification", "share/period", "how fast a stable repertoire congeals", 0, 1
     )
     newcomer_pressure: float = _param(
         1.0, "reification", "factor", "extra socialization of newcomers per unit of rigidity", 0, 10
@@ -275,7 +275,7 @@ class Params(BaseModel):
         0.0, "funding", "probability/period", "chance of an unscheduled shock each period", 0, 1
     )
     self_funding: float = _param(
-        0.3,
+        0.15,
         "funding",
         "share",
         "share of their money members put into a space short of funds",

@@ -63,11 +63,16 @@ def draw_identity(rng: np.random.Generator, params: Params, k: int) -> np.ndarra
 
 
 def draw_purpose(rng: np.random.Generator, params: Params, identity: np.ndarray) -> np.ndarray:
-    """Purpose profiles: a sector-preferred theme mixed with personal variety."""
+    """Purpose profiles: a position-preferred theme mixed with personal variety.
+
+    The preferred theme follows the last identity dimension (role by default):
+    officers and politicians of one council read the same enterprise
+    differently (Johnson 2007).
+    """
     k, themes = identity.shape[0], params.n_themes
     personal = rng.dirichlet(np.ones(themes), size=k)
     preferred = np.zeros((k, themes))
-    preferred[np.arange(k), identity[:, 0] % themes] = 1.0
+    preferred[np.arange(k), identity[:, -1] % themes] = 1.0
     return params.purpose_focus * preferred + (1 - params.purpose_focus) * personal
 
 
@@ -118,6 +123,26 @@ def power_weights(power: np.ndarray, present: np.ndarray, asymmetry: float) -> n
     """
     mean = power[present].mean() if present.any() else 1.0
     return np.where(present, (power / mean) ** asymmetry, 0.0)
+
+
+def perceived_scores(
+    action_scores: np.ndarray, power: np.ndarray, present: np.ndarray, asymmetry: float
+) -> np.ndarray:
+    """Performance as the community sees it: the action score mixed with power rank.
+
+    With weight a / (1 + a) on power, at asymmetry 0 only performance counts
+    (March's superior group); as asymmetry grows the powerful look superior
+    whatever they did and the repertoire learns from them (Cooke & Kothari:
+    participation that reinforces the powerful).  Scaled to the score's range.
+    """
+    if asymmetry == 0:
+        return action_scores
+    m = np.abs(action_scores).max(initial=1)
+    rank = np.zeros(power.shape)
+    order = np.argsort(np.where(present, power, -np.inf), kind="stable")
+    rank[order] = np.linspace(-1.0, 1.0, power.size)
+    bias = asymmetry / (1.0 + asymmetry)
+    return (1.0 - bias) * action_scores + bias * m * rank
 
 
 def identity_similarity_to_groups(
