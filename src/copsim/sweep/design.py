@@ -1,0 +1,320 @@
+"""From a validated config to design points, runs, seeds and chunks.
+
+The design is the product of the parts a config gives, in this order:
+scenarios (outermost) x grid (keys in file order) x samples (LHS or Sobol).
+A *point* is one combination; each point runs ``replicates`` times.  Run
+``r = point * replicates + replicate`` is the run's index in the design, and
+its random stream is ``child_seed(root, point, replicate)`` (with common random
+numbers: ``child_seed(root, replicate)``), a pure function of the config.
+
+Runs are cut into fixed chunks of consecutive run indices; a chunk is the unit
+of work handed to a backend and the unit written to disk.  The chunking, too,
+depends only on the config, so a resumed sweep picks up exactly where the
+interrupted one stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from copsim.seeds import child_seed, seed_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from copsim.sweep.config import ExperimentConfig
+
+#: Spawn key of the stream that draws LHS/Sobol samples (runs use two-part keys).
+DESIGN_STREAM = 2**32 + 7
+#: Name of the preset column when a config uses the Params defaults.
+DEFAULT_PRESET = "default"
+
+
+def design_factors(cfg: ExperimentConfig) -> list[str]:
+    """The columns that identify a design point: scenario, grid, sample and sampled."""
+    d = cfg.design
+    names: list[str] = ["scenario"] if d.scenarios else []
+    names += list(d.grid or {})
+    spec = d.lhs or d.sobol
+    if spec is not None:
+        names += ["sample", *spec.ranges]
+    return names
+
+
+def auto_chunk_size(n_runs: int) -> int:
+    """Runs per chunk when the config does not say: about 100 chunks, 1 to 100 runs each."""
+    return max(1, min(100, math.ceil(n_runs / 100)))
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run (plain data: pickles anywhere)."""
+
+    run: int
+    point: int
+    replicate: int
+    preset: str
+    factors: dict[str, Any]
+    values: dict[str, Any]
+    entropy: int
+    spawn_key: tuple[int, ...]
+
+    @property
+    def seed(self) -> np.random.SeedSequence:
+        """The run's own stream."""
+        return np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """A batch of consecutive runs, executed by one worker, written as one part."""
+
+    index: int
+    model: str
+    runs: list[RunTask]
+    steps_every: int = 0
+    agents_every: int = 0
+    factor_names: list[str] = field(default_factory=list)
+
+
+class Design:
+    """The expanded design of an experiment (points, runs, seeds, chunks)."""
+
+    def __init__(self, cfg: ExperimentConfig) -> None:
+        from copsim.scenarios import preset_values
+
+        self.cfg = cfg
+        d = cfg.design
+        self.scenario_names: list[str | None] = list(d.scenarios) if d.scenarios else [None]
+        self.grid_names: list[str] = list(d.grid or {})
+        self.grid_values: list[list[Any]] = [list(v) for v in (d.grid or {}).values()]
+        spec = d.lhs or d.sobol
+        self.sample_kind: str | None = "lhs" if d.lhs else ("sobol" if d.sobol else None)
+        self.sample_names: list[str] = list(spec.ranges) if spec else []
+        self.shape = (
+            len(self.scenario_names),
+            *(len(v) for v in self.grid_values),
+            len(self.samples) if spec else 1,
+        )
+        self.n_points = int(np.prod(self.shape))
+        self.replicates = cfg.replicates
+        self.n_runs = self.n_points * self.replicates
+        self.chunk_size = cfg.chunk_size or auto_chunk_size(self.n_runs)
+        self.n_chunks = math.ceil(self.n_runs / self.chunk_size)
+        self.factor_names = design_factors(cfg)
+        self._base_preset = cfg.base.preset
+        self._preset_values = {
+            name: preset_values(name)
+            for name in {cfg.base.preset, *(s.get("preset") for s in (d.scenarios or {}).values())}
+            if name is not None
+        }
+
+    # ------------------------------------------------------------------ samples
+    @cached_property
+    def samples(self) -> np.ndarray:
+        """The LHS/Sobol sample matrix (rows: samples, columns: sampled parameters)."""
+        if self.sample_kind is None:
+            return np.zeros((1, 0))
+        spec = self.cfg.design.lhs or self.cfg.design.sobol
+        stream = child_seed(self.cfg.seed, DESIGN_STREAM)
+        if self.sample_kind == "lhs":
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(d=len(spec.ranges), rng=np.random.default_rng(stream))
+            raw = unit.random(spec.samples)
+            lows = np.array([r[0] for r in spec.ranges.values()], dtype=float)
+            highs = np.array([r[1] for r in spec.ranges.values()], dtype=float)
+            raw = lows + raw * (highs - lows)
+        else:
+            raw = sobol_sample(self.sobol_problem(), spec, stream)
+        return self._snap_integers(raw)
+
+    def sobol_problem(self) -> dict[str, Any]:
+        """The SALib problem definition of a Sobol design."""
+        spec = self.cfg.design.sobol
+        names = list(spec.ranges)
+        return {
+            "num_vars": len(names),
+            "names": names,
+            "bounds": [list(b) for b in spec.ranges.values()],
+        }
+
+    def _snap_integers(self, raw: np.ndarray) -> np.ndarray:
+        """Integer parameters: floor onto the integers of [low, high] (uniformly)."""
+        from copsim.sweep.config import param_kind
+
+        spec = self.cfg.design.lhs or self.cfg.design.sobol
+        out = raw.astype(object)
+        for j, (name, (lo, hi)) in enumerate(spec.ranges.items()):
+            if param_kind(name) is int:
+                lo_i, hi_i = math.ceil(lo), math.floor(hi)
+                scaled = lo_i + (raw[:, j] - lo) / (hi - lo) * (hi_i - lo_i + 1)
+                out[:, j] = [int(v) for v in np.clip(np.floor(scaled), lo_i, hi_i)]
+            else:
+                out[:, j] = [float(v) for v in raw[:, j]]
+        return out
+
+    # ------------------------------------------------------------------ points
+    def point_coords(self, point: int) -> tuple[int, ...]:
+        """(scenario index, grid index per key..., sample index) of a point."""
+        return tuple(int(i) for i in np.unravel_index(point, self.shape))
+
+    def point_factors(self, point: int) -> dict[str, Any]:
+        """The values of the design factors at a point."""
+        coords = self.point_coords(point)
+        out: dict[str, Any] = {}
+        if self.cfg.design.scenarios:
+            out["scenario"] = self.scenario_names[coords[0]]
+        for name, values, i in zip(self.grid_names, self.grid_values, coords[1:-1], strict=True):
+            out[name] = values[i]
+        if self.sample_kind is not None:
+            out["sample"] = coords[-1]
+            out.update(zip(self.sample_names, self.samples[coords[-1]], strict=True))
+        return out
+
+    def point_preset(self, point: int) -> str:
+        """The preset a point starts from (its scenario's, else the base's)."""
+        scen = self.scenario_names[self.point_coords(point)[0]]
+        own = (self.cfg.design.scenarios or {}).get(scen, {}).get("preset") if scen else None
+        return own or self._base_preset or DEFAULT_PRESET
+
+    def point_values(self, point: int) -> dict[str, Any]:
+        """All parameter settings of a point, in the documented order of precedence.
+
+        preset < base params < scenario < grid < samples < run settings.
+        """
+        cfg = self.cfg
+        preset = self.point_preset(point)
+        values = dict(self._preset_values.get(preset, {}))
+        values.update(cfg.base.params)
+        factors = self.point_factors(point)
+        scen = factors.get("scenario")
+        if scen is not None:
+            values.update({k: v for k, v in cfg.design.scenarios[scen].items() if k != "preset"})
+        values.update({k: v for k, v in factors.items() if k not in ("scenario", "sample")})
+        if cfg.steps is not None:
+            values["max_steps"] = cfg.steps
+        if cfg.stop is not None:
+            values["stop_at_equilibrium"] = cfg.stop == "equilibrium"
+        if cfg.record.agents:
+            values["record_agents"] = True
+        return values
+
+    # ------------------------------------------------------------------ runs
+    def run_seed(self, point: int, replicate: int) -> np.random.SeedSequence:
+        """The stream of a run, derived from the root seed and its design index."""
+        if self.cfg.common_random_numbers:
+            return child_seed(self.cfg.seed, replicate)
+        return child_seed(self.cfg.seed, point, replicate)
+
+    def run_task(self, run: int) -> RunTask:
+        """The self-contained description of run ``run``."""
+        point, replicate = divmod(run, self.replicates)
+        seed = self.run_seed(point, replicate)
+        return RunTask(
+            run=run,
+            point=point,
+            replicate=replicate,
+            preset=self.point_preset(point),
+            factors=self.point_factors(point),
+            values=self.point_values(point),
+            entropy=int(seed.entropy),
+            spawn_key=tuple(int(k) for k in seed.spawn_key),
+        )
+
+    def chunk_runs(self, chunk: int) -> range:
+        """The run indices of a chunk."""
+        start = chunk * self.chunk_size
+        return range(start, min(start + self.chunk_size, self.n_runs))
+
+    def chunk_task(self, chunk: int) -> ChunkTask:
+        """The work order of a chunk."""
+        rec = self.cfg.record
+        return ChunkTask(
+            index=chunk,
+            model=self.cfg.model,
+            runs=[self.run_task(r) for r in self.chunk_runs(chunk)],
+            steps_every=rec.steps_every,
+            agents_every=rec.agents_every if rec.agents else 0,
+            factor_names=self.factor_names,
+        )
+
+    def chunk_tasks(self, chunks: list[int]) -> Iterator[ChunkTask]:
+        """Work orders, built lazily (memory stays bounded for huge designs)."""
+        return (self.chunk_task(c) for c in chunks)
+
+    # ------------------------------------------------------------------ summaries
+    def points_frame(self) -> pd.DataFrame:
+        """One row per design point: its index, preset and factor values."""
+        import pandas as pd
+
+        rows = [
+            {"point": p, "preset": self.point_preset(p), **self.point_factors(p)}
+            for p in range(self.n_points)
+        ]
+        return pd.DataFrame(rows)
+
+    def levels(self) -> dict[str, list[Any]]:
+        """The levels of each discrete factor (scenarios and grid)."""
+        out: dict[str, list[Any]] = {}
+        if self.cfg.design.scenarios:
+            out["scenario"] = list(self.cfg.design.scenarios)
+        out.update(zip(self.grid_names, self.grid_values, strict=True))
+        return out
+
+    def resolved(self) -> dict[str, Any]:
+        """The design as the sweep will run it (recorded in the manifest)."""
+        spec = self.cfg.design.lhs or self.cfg.design.sobol
+        first = self.point_values(0)
+        return {
+            "factors": self.factor_names,
+            "levels": self.levels(),
+            "sampling": None
+            if spec is None
+            else {
+                "kind": self.sample_kind,
+                "samples": spec.samples,
+                "n_rows": len(self.samples),
+                "ranges": {k: list(v) for k, v in spec.ranges.items()},
+                "second_order": getattr(spec, "second_order", None),
+            },
+            "n_points": self.n_points,
+            "replicates": self.replicates,
+            "n_runs": self.n_runs,
+            "chunk_size": self.chunk_size,
+            "n_chunks": self.n_chunks,
+            "root_seed": self.cfg.seed,
+            "seed_rule": "child_seed(root, replicate)"
+            if self.cfg.common_random_numbers
+            else "child_seed(root, point, replicate)",
+            "first_point_params": first,
+            "first_run_seed": seed_label(self.run_seed(0, 0)),
+        }
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the results (not the output folder)."""
+        payload = self.cfg.model_dump(mode="json", exclude={"output", "description", "report"})
+        payload["_chunk_size"] = self.chunk_size
+        payload["_presets"] = self._preset_values
+        text = json.dumps(payload, sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sobol_sample(problem: dict[str, Any], spec: Any, stream: np.random.SeedSequence) -> np.ndarray:
+    """Saltelli's extension of the Sobol sequence, as SALib draws it."""
+    import warnings
+
+    from SALib.sample import sobol
+
+    seed = int(stream.generate_state(1, dtype=np.uint32)[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sobol.sample(problem, spec.samples, calc_second_order=spec.second_order, seed=seed)

@@ -1,0 +1,356 @@
+"""Running a sweep: plan, skip what is done, execute, write, consolidate, record.
+
+:func:`run_sweep` is the whole main job: it validates the config, opens the
+results folder (refusing one that holds a different experiment), works out
+which chunks are still missing, runs them on the chosen backend while writing
+each finished chunk atomically, and, when nothing is missing, merges the parts
+into ``runs.parquet`` / ``steps.parquet`` / ``agents.parquet``.  The manifest is
+rewritten at each stage so an interrupted sweep says how far it got.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from copsim.sweep.backends import make_backend
+from copsim.sweep.config import ExperimentConfig, load_config
+from copsim.sweep.design import Design
+from copsim.sweep.execution import categorical_columns
+from copsim.sweep.storage import ResultStore
+
+#: Distributions whose versions go into the manifest.
+DEPENDENCIES = (
+    "mesa",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pydantic",
+    "scipy",
+    "SALib",
+    "dask",
+    "distributed",
+)
+
+
+class SweepError(RuntimeError):
+    """A sweep that cannot start (e.g. the results folder holds another experiment)."""
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep session did."""
+
+    path: Path
+    n_runs: int
+    skipped: int = 0
+    executed: int = 0
+    failed: int = 0
+    failed_total: int = 0
+    complete: bool = False
+    wall_seconds: float = 0.0
+    interrupted: bool = False
+    dry_run: bool = False
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def runs_per_second(self) -> float:
+        """Throughput of this session (runs executed per wall-clock second)."""
+        return self.executed / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    def __str__(self) -> str:
+        if self.dry_run:
+            return "\n".join(self.messages)
+        state = "complete" if self.complete else ("interrupted" if self.interrupted else "partial")
+        lines = [
+            f"sweep {state}: {self.executed} runs executed, {self.skipped} already done, "
+            f"{self.n_runs} in the design",
+            f"failed runs: {self.failed_total} (this session: {self.failed})",
+            f"time: {self.wall_seconds:.1f} s ({self.runs_per_second:.1f} runs/s)",
+            f"results: {self.path}",
+        ]
+        return "\n".join(lines + self.messages)
+
+
+# ----------------------------------------------------------------------------- provenance
+def versions() -> dict[str, str | None]:
+    """Python, copsim and dependency versions."""
+    from copsim import __version__
+
+    out: dict[str, str | None] = {"python": platform.python_version(), "copsim": __version__}
+    for dist in DEPENDENCIES:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def git_state() -> dict[str, Any]:
+    """The commit of the copsim source tree and whether it has local changes."""
+    where = Path(__file__).resolve().parent
+    info: dict[str, Any] = {"commit": None, "dirty": None}
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+        info["commit"] = head.stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+        info["dirty"] = bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _config_text(source: str | Path | None) -> str | None:
+    if source is None:
+        return None
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def new_manifest(cfg: ExperimentConfig, design: Design, source: str | Path | None) -> dict:
+    """The manifest of a fresh results folder."""
+    return {
+        "experiment": cfg.name,
+        "description": cfg.description,
+        "status": "running",
+        "fingerprint": design.fingerprint(),
+        "config_file": str(source) if source is not None else None,
+        "config_text": _config_text(source),
+        "config": cfg.model_dump(mode="json"),
+        "resolved": design.resolved(),
+        "versions": versions(),
+        "git": git_state(),
+        "platform": {
+            "system": platform.system(),
+            "machine": platform.machine(),
+            "node": platform.node(),
+        },
+        "created": _now(),
+        "sessions": [],
+        "counts": {"runs": design.n_runs, "done": 0, "failed": 0},
+        "tables": {},
+    }
+
+
+# ----------------------------------------------------------------------------- planning
+def _open_store(
+    cfg: ExperimentConfig,
+    design: Design,
+    out: Path,
+    resume: bool,
+    fresh: bool,
+    source: str | Path | None,
+) -> tuple[ResultStore, dict]:
+    """Open (or create) the results folder and check it belongs to this experiment."""
+    store = ResultStore(out)
+    if fresh:
+        store.clear()
+    manifest = store.read_manifest()
+    if manifest is None:
+        if resume:
+            raise SweepError(f"nothing to resume in {out}: no manifest.json there")
+        if store.done_chunks():
+            raise SweepError(f"{out} holds part files but no manifest; use --fresh to start over")
+        manifest = new_manifest(cfg, design, source)
+        store.root.mkdir(parents=True, exist_ok=True)
+        store.write_manifest(manifest)
+    elif manifest.get("fingerprint") != design.fingerprint():
+        raise SweepError(
+            f"{out} holds results of a different experiment or config "
+            f"(fingerprint {manifest.get('fingerprint')} vs {design.fingerprint()}); "
+            "use another output folder, or --fresh to discard them"
+        )
+    store.remove_temp_files()
+    return store, manifest
+
+
+def plan(config: str | Path | ExperimentConfig) -> tuple[ExperimentConfig, Design]:
+    """Validate a config and expand its design."""
+    cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
+    return cfg, Design(cfg)
+
+
+def describe_plan(cfg: ExperimentConfig, design: Design, out: Path, done: int = 0) -> str:
+    """A human summary of what a sweep would do (``--dry-run``, ``validate``)."""
+    lines = [
+        f"experiment: {cfg.name}" + (f" - {cfg.description.strip()}" if cfg.description else ""),
+        f"base: preset {cfg.base.preset or '(defaults)'}, {len(cfg.base.params)} overrides",
+        f"factors: {', '.join(design.factor_names) or '(none: one point)'}",
+    ]
+    for name, levels in design.levels().items():
+        lines.append(f"  {name}: {levels}")
+    if design.sample_kind:
+        lines.append(
+            f"  {design.sample_kind}: {len(design.samples)} samples over {design.sample_names}"
+        )
+    lines += [
+        f"points: {design.n_points} x {design.replicates} replicates = {design.n_runs} runs",
+        f"chunks: {design.n_chunks} of up to {design.chunk_size} runs; {done} chunks already done",
+        f"root seed: {cfg.seed}; run seeds: {design.resolved()['seed_rule']}",
+        f"stop: {cfg.stop or 'as params'}, steps: {cfg.steps or 'as params'}; "
+        f"record steps every {cfg.record.steps_every or '-'}, agents {'yes' if cfg.record.agents else 'no'}",
+        f"output: {out}",
+    ]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the sweep
+def _progress(total: int, initial: int, name: str, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="run",
+        desc=name,
+        disable=not enabled,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
+
+
+def _count_failed(store: ResultStore) -> int:
+    """Failed runs recorded in the results folder so far."""
+    table = store.read_table("runs", categorical_columns(), columns=["status"])
+    if table is None:
+        return 0
+    return sum(1 for v in table.column("status").to_pylist() if v == "failed")
+
+
+def run_sweep(
+    config: str | Path | ExperimentConfig,
+    *,
+    workers: int | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    fresh: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+    out: str | Path | None = None,
+    max_chunks: int | None = None,
+) -> SweepSummary:
+    """Run (or continue) the sweep a config describes; see the module docstring.
+
+    ``max_chunks`` stops after that many chunks (for tests and trial runs); the
+    sweep can then be resumed.
+    """
+    source = None if isinstance(config, ExperimentConfig) else config
+    cfg, design = plan(config)
+    path = Path(out) if out is not None else cfg.output_dir
+    summary = SweepSummary(path=path, n_runs=design.n_runs)
+    if dry_run:
+        done = len(ResultStore(path).done_chunks())
+        summary.messages.append(describe_plan(cfg, design, path, done))
+        summary.dry_run = True
+        return summary
+    store, manifest = _open_store(cfg, design, path, resume, fresh, source)
+    if manifest.get("status") == "complete":
+        store.remove_parts()
+        summary.complete, summary.skipped = True, design.n_runs
+        summary.failed_total = manifest["counts"].get("failed", 0)
+        summary.messages.append("nothing to do: this sweep is already complete")
+        return summary
+
+    done = store.done_chunks()
+    todo = [c for c in range(design.n_chunks) if c not in done]
+    if max_chunks is not None:
+        todo = todo[:max_chunks]
+    summary.skipped = sum(len(design.chunk_runs(c)) for c in done)
+    session = {
+        "started": _now(),
+        "backend": backend,
+        "workers": workers,
+        "status": "running",
+        "scheduler": scheduler,
+    }
+    for earlier in manifest["sessions"]:
+        if earlier.get("status") == "running":  # that process died without a word
+            earlier["status"] = "killed"
+    manifest["sessions"].append(session)
+    store.write_manifest(manifest)
+
+    start = time.perf_counter()
+    bar = _progress(design.n_runs, summary.skipped, cfg.name, progress)
+    engine = None
+    try:
+        engine = make_backend(backend, workers, scheduler)
+        session["workers"] = engine.workers
+        for task, tables in engine.map_chunks(design.chunk_tasks(todo)):
+            store.write_chunk(task.index, tables)
+            statuses = tables["runs"].column("status").to_pylist()
+            summary.executed += len(statuses)
+            summary.failed += statuses.count("failed")
+            bar.update(len(statuses))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        summary.messages.append("interrupted: finished chunks are kept; resume with --resume")
+    finally:
+        bar.close()
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                engine.close()
+        summary.wall_seconds = time.perf_counter() - start
+        _finish(store, manifest, session, design, summary)
+    return summary
+
+
+def _finish(
+    store: ResultStore, manifest: dict, session: dict, design: Design, summary: SweepSummary
+) -> None:
+    """Record the session; consolidate if every chunk is done."""
+    complete = len(store.done_chunks()) == design.n_chunks
+    summary.failed_total = _count_failed(store)
+    session.update(
+        finished=_now(),
+        wall_seconds=round(summary.wall_seconds, 3),
+        runs_executed=summary.executed,
+        runs_failed=summary.failed,
+        runs_per_second=round(summary.runs_per_second, 3),
+        status="interrupted" if summary.interrupted else ("complete" if complete else "partial"),
+    )
+    done_runs = sum(len(design.chunk_runs(c)) for c in store.done_chunks())
+    manifest["counts"] = {"runs": design.n_runs, "done": done_runs, "failed": summary.failed_total}
+    if complete:
+        manifest["tables"] = store.consolidate(categorical_columns())
+        manifest["status"] = "complete"
+        manifest["completed"] = _now()
+        manifest["total_wall_seconds"] = round(
+            sum(s.get("wall_seconds", 0) for s in manifest["sessions"]), 3
+        )
+        store.write_manifest(manifest)
+        store.remove_parts()
+    else:
+        manifest["status"] = "partial"
+        store.write_manifest(manifest)
+    summary.complete = complete
+    if summary.failed_total:
+        summary.messages.append(
+            f"{summary.failed_total} runs failed; their error, traceback and seed are in runs.parquet "
+            "(status == 'failed')"
+        )
