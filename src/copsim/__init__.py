@@ -15,6 +15,8 @@ _LAZY = {
     "ParamsError": "copsim.params",
     "CoPModel": "copsim.model",
     "Practitioner": "copsim.agents",
+    "sweep": "copsim.sweep",
+    "load": "copsim.sweep",
 }
 
 __all__ = [*_LAZY, "__version__"]
