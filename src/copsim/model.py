@@ -134,6 +134,7 @@ class CoPModel(mesa.Model):
             self.participation = np.where(self.membership, start, 0.0)
             self.legitimacy = self.participation.copy()
             self._set_agendas_from_convenors()
+        self.founding_mass = np.maximum((self.membership * self.participation).sum(axis=1), 1e-9)
         home = self.home_space()
         self.cohort = (self.participation[home, np.arange(n)] < p.periphery_threshold) | (
             self.power <= np.quantile(self.power, 1 / 3)
@@ -258,10 +259,17 @@ class CoPModel(mesa.Model):
             }[kind]
             self.log("shock", f"{text} at step {self.steps}")
         self.funds += np.where(self.alive, self.funder.budget(self.steps), 0.0)
-        cost = np.where(self.alive, 1.0, 0.0)
+        cost = np.where(self.alive, self.meeting_cost(), 0.0)
         shortfall = np.maximum(cost - self.funds, 0.0)
         contributions = self._members_contribute(shortfall)
         self.intensity, self.funds = meeting_intensity(self.funds, contributions, cost)
+
+    def meeting_cost(self) -> np.ndarray:
+        """What a space needs this period: its participation relative to its founding
+        level (1.0 = the founding community meeting fully).  A community that shrinks
+        meets more cheaply, which is how it can recover on a smaller budget."""
+        mass = (self.membership * self.participation * self.present).sum(axis=1)
+        return mass / self.founding_mass
 
     def _members_contribute(self, shortfall: np.ndarray) -> np.ndarray:
         """Members pay part of a shortfall from their own money, which runs down

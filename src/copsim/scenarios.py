@@ -21,7 +21,96 @@ PRESETS: dict[str, dict[str, Any]] = {
     ),
 }
 
+PRESETS["bindura_eag"] = dict(
+    n_practitioners=40,
+    n_spaces=1,
+    identity_dimensions={
+        "sector": ["government", "civil_society", "private"],
+        "livelihood": ["professional", "poor"],
+        "faith": ["church", "none"],
+        "role": ["officer", "politician", "community"],
+    },
+    identity_diversity=0.8,
+    power_asymmetry=1.5,
+    safety=0.75,
+    organizing_principle="domain",
+    contestation=True,
+    contest_rate=0.15,
+    renegotiation=0.6,
+    funding_level=1.0,
+    reification_rate=0.01,
+    max_steps=80,
+)
+PRESETS["north_south_partnership"] = dict(
+    n_practitioners=60,
+    n_spaces=2,
+    identity_dimensions={
+        "sector": ["government", "donor", "private"],
+        "region": ["south", "north"],
+        "role": ["officer", "politician"],
+    },
+    identity_diversity=0.6,
+    power_asymmetry=1.0,
+    safety=0.6,
+    turnover_rate=0.02,
+    shock_kind="cut",
+    shock_severity=0.85,
+    shock_time=40,
+    champions_leave=True,
+    grand_plan=True,
+    conditionality=0.5,
+    expert_accuracy=0.55,
+    self_funding=0.3,
+    max_steps=100,
+)
+PRESETS["ogp_workshop"] = dict(
+    n_practitioners=80,
+    n_spaces=4,
+    identity_dimensions={
+        "sector": ["government", "civil_society"],
+        "region": ["europe", "latin_america", "africa", "asia"],
+        "role": ["point_of_contact", "ministry", "agency"],
+    },
+    identity_diversity=0.8,
+    purpose_focus=0.3,
+    resource_inequality=0.6,
+    power_asymmetry=0.5,
+    safety=0.7,
+    organizing_principle="challenge",
+    role_play=True,
+    role_play_start=5,
+    role_play_duration=15,
+    conversation_as_data=True,
+    funding_level=0.8,
+    turnover_rate=0.02,
+    turbulence_rate=0.005,
+    max_steps=100,
+)
+
 NARRATIVES: dict[str, str] = {
+    "bindura_eag": (
+        "Johnson (2007), the Bindura Environmental Action Group in Zimbabwe: local "
+        "government, business and NGO members met in a facilitated workshop about a "
+        "waste-recycling project for widows, represented by a church group. The widows "
+        "challenged the officials' assumptions and moved from the edge of the group to "
+        "its core. One space, strong power differences, a fairly safe facilitated "
+        "space, contestation on."
+    ),
+    "north_south_partnership": (
+        "Johnson (2007), the Uganda-UK municipal partnerships: officers and politicians "
+        "of councils in the South and the North learned from each other on EU funding. "
+        "When the money stopped there was none for replication, champions moved on, and "
+        "the donor's grand plan pushed one partnership towards consultancy. Funding "
+        "is cut by 85% at step 40 (the councils' own small budgets remain); the most central members leave first; an outside expert "
+        "replaces member learning in part."
+    ),
+    "ogp_workshop": (
+        "Reboot (2016), Open Government Partnership workshops in Tbilisi and Mexico "
+        "City: lonely government reformers (points of contact) grouped around a shared "
+        "challenge (coordination across agencies), with role play and conversation as "
+        "data. The pain points are here too: little time, political will or money, "
+        "staff turnover, weak shared understanding, a changing environment."
+    ),
     "march1991": (
         "March (1991), 'Exploration and exploitation in organizational learning': "
         "50 individuals and one organizational code learn from each other about a "
