@@ -34,7 +34,7 @@ from copsim import knowledge as kn
 from copsim.seeds import SeedLike, child_seed, seed_label
 
 #: Runs per batch: large enough to amortize numpy overhead, small enough for cache.
-BATCH_SIZE = 2000
+BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
