@@ -1,0 +1,198 @@
+"""The social layer: invariants, determinism, switches and the presets."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from copsim import CoPModel, Params
+from copsim import population as pop
+from copsim.outcomes import LABELS
+from copsim.scenarios import NARRATIVES, PRESETS
+
+SMALL = dict(n_practitioners=40, max_steps=40)
+
+
+def check_invariants(model: CoPModel) -> None:
+    present = model.present
+    assert np.all((model.participation >= 0) & (model.participation <= 1))
+    assert np.all((model.legitimacy >= 0) & (model.legitimacy <= 1))
+    assert np.all(model.funds >= 0)
+    assert np.all((model.rigidity >= 0) & (model.rigidity < 1))
+    # nobody outside the community is a member or takes part anywhere
+    assert not model.membership[:, ~present].any()
+    assert np.all(model.participation[~model.membership] == 0)
+    # one Mesa agent per present practitioner, in its own slot, none for absent ones
+    slots = sorted(a.slot for a in model.agents)
+    assert slots == np.flatnonzero(present).tolist()
+    for slot, agent in enumerate(model.slot_agent):
+        assert (agent is not None) == bool(present[slot])
+        if agent is not None:
+            assert agent.slot == slot and agent.model is model
+    assert model.metrics["members"] == present.sum()
+    assert np.all(np.isin(model.beliefs, (-1, 0, 1)))
+    assert np.all(model.codes[:, model.tacit] == 0)
+
+
+@pytest.mark.parametrize("preset", ["bindura_eag", "north_south_partnership", "ogp_workshop"])
+def test_invariants_hold_every_step(preset):
+    for seed in range(3):
+        model = CoPModel(Params.preset(preset, max_steps=60), rng=seed)
+        check_invariants(model)
+        while model.running:
+            model.step()
+            check_invariants(model)
+
+
+def test_invariants_under_heavy_turnover_and_shocks():
+    p = Params(**SMALL, turnover_rate=0.2, shock_kind="stop", shock_time=10, champions_leave=True)
+    model = CoPModel(p, rng=5)
+    while model.running:
+        model.step()
+        check_invariants(model)
+    assert model.exits > 0
+
+
+def test_same_seed_same_history_different_seed_different_history():
+    p = Params.preset("bindura_eag", max_steps=30)
+    a, b, c = (CoPModel(p, rng=s).run() for s in (7, 7, 8))
+    pd.testing.assert_frame_equal(
+        a.datacollector.get_model_vars_dataframe(), b.datacollector.get_model_vars_dataframe()
+    )
+    assert a.events == b.events
+    assert np.array_equal(a.beliefs, b.beliefs) and np.array_equal(a.codes, b.codes)
+    assert not a.datacollector.get_model_vars_dataframe().equals(
+        c.datacollector.get_model_vars_dataframe()
+    )
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_produce_an_outcome_record(name):
+    model = CoPModel(Params.preset(name, max_steps=25), rng=1).run()
+    record = model.outcomes()
+    assert record["label"] in LABELS
+    assert all(np.isscalar(v) for v in record.values())
+    for key in ("expansiveness", "defensiveness", "inclusion", "voice_gini", "purpose_alignment"):
+        assert 0.0 <= record[key] <= 1.0
+    assert NARRATIVES[name]
+    label, why = model.label()
+    assert label == record["label"] and why
+
+
+# ------------------------------------------------------------------ switches
+def run(seed=0, **kw):
+    return CoPModel(Params(**{**SMALL, **kw}), rng=seed).run()
+
+
+def test_contestation_switch():
+    assert run(contestation=False, contest_rate=1.0).metrics["contests"] == 0
+    on = sum(run(seed=s, contestation=True, contest_rate=0.5).metrics["contests"] for s in range(3))
+    assert on > 0
+
+
+def test_safe_spaces_accept_challenges_unsafe_ones_exclude():
+    safe = [run(s, safety=1.0, contest_rate=0.5) for s in range(3)]
+    unsafe = [run(s, safety=0.0, contest_rate=0.5) for s in range(3)]
+    assert all(m.counts["contests_won"] == m.counts["contests"] for m in safe)
+    assert all(m.counts["contests_won"] == 0 for m in unsafe)
+    assert sum(e["kind"] == "exclusion" for m in unsafe for e in m.events) > 0
+    assert not any(e["kind"] == "exclusion" for m in safe for e in m.events)
+
+
+def test_reification_switch():
+    assert run(reification=False).rigidity.max() == 0.0
+    assert run(reification=True, reification_rate=0.05).rigidity.min() > 0.1
+
+
+def test_funding_switch_and_shock():
+    off = run(funding=False, shock_kind="stop", shock_time=5)
+    df = off.datacollector.get_model_vars_dataframe()
+    assert (df["meeting_intensity"] == 1.0).all()
+    assert not any(e["kind"] == "shock" for e in off.events)
+    stopped = run(shock_kind="stop", shock_time=5, self_funding=0.0)
+    df = stopped.datacollector.get_model_vars_dataframe()
+    assert df["meeting_intensity"].iloc[8:].max() < 1.0
+    assert any(e["kind"] == "shock" and "step 5" in e["text"] for e in stopped.events)
+
+
+def test_conversation_as_data_moves_agendas():
+    fixed = CoPModel(Params(**SMALL, conversation_as_data=False), rng=2)
+    start = fixed.agenda.copy()
+    fixed.run(10)
+    assert np.array_equal(fixed.agenda, start)
+    moving = CoPModel(Params(**SMALL, conversation_as_data=True), rng=2)
+    start = moving.agenda.copy()
+    moving.run(10)
+    assert not np.allclose(moving.agenda, start)
+
+
+def test_role_play_window_and_fewer_conflicts():
+    p = dict(safety=0.2, role_play_start=0, role_play_duration=10, max_steps=10)
+    model = CoPModel(Params(**{**SMALL, **p}, role_play=True), rng=0)
+    assert model.role_play_active()
+    with_rp = sum(run(s, role_play=True, **p).counts["conflicts"] for s in range(4))
+    without = sum(run(s, role_play=False, **p).counts["conflicts"] for s in range(4))
+    assert with_rp < 0.7 * without
+
+
+def test_champions_leave_first():
+    model = CoPModel(Params(**SMALL, champions_leave=True, exit_rate=0.2), rng=3)
+    model.run(5)
+    centrality = model.participation.max(axis=0) * model.legitimacy.max(axis=0)
+    before = model.present.copy()
+    model.step()
+    left = before & ~model.present
+    stayed = before & model.present
+    if left.any() and stayed.any():  # with these rates someone leaves almost surely
+        assert centrality[left].min() >= np.median(centrality[stayed])
+    assert any(e["kind"] == "champions" for e in model.events)
+
+
+def test_grand_plan_pulls_repertoires_toward_the_expert():
+    model = CoPModel(Params(**SMALL, grand_plan=True, conditionality=1.0), rng=4).run()
+    codified = ~model.tacit
+    agree = (model.codes[:, codified] == model.expert_view[codified]).mean()
+    assert agree > 0.8
+
+
+def test_tacit_dimensions_never_enter_repertoires_but_are_learned():
+    model = CoPModel(Params(**SMALL, tacit_share=0.5), rng=6)
+    start = model.beliefs[:, model.tacit].copy()
+    model.run()
+    assert np.all(model.codes[:, model.tacit] == 0)
+    assert (model.beliefs[:, model.tacit] != start).any()
+
+
+def test_no_asymmetry_means_equal_weights_and_full_receptiveness():
+    model = CoPModel(Params(**SMALL, power_asymmetry=0.0), rng=1)
+    assert np.allclose(model.receptiveness(), 1.0)
+    w = pop.power_weights(model.power, model.present, 0.0)
+    assert np.allclose(w[model.present], 1.0)
+    scores = np.arange(40)
+    assert np.array_equal(pop.perceived_scores(scores, model.power, model.present, 0.0), scores)
+
+
+def test_high_asymmetry_makes_the_powerful_look_superior():
+    rng = np.random.default_rng(0)
+    power = rng.uniform(0.1, 1.0, 200)
+    scores = rng.integers(-30, 31, 200)
+    perceived = pop.perceived_scores(scores, power, np.ones(200, bool), 9.0)
+    top, bottom = power > np.quantile(power, 0.8), power < np.quantile(power, 0.2)
+    assert perceived[top].min() > perceived[bottom].max()
+
+
+def test_identity_similarity_matches_pairwise_definition():
+    rng = np.random.default_rng(3)
+    identity = rng.integers(0, 3, (30, 2)).astype(np.int16)
+    weights = rng.random((4, 30)) * (rng.random((4, 30)) < 0.5)
+    fast = pop.identity_similarity_to_groups(identity, weights, [3, 3])
+    same = (identity[:, None, :] == identity[None, :, :]).mean(axis=2)  # (i, j)
+    slow = (weights @ same.T) / weights.sum(axis=1, keepdims=True)
+    assert np.allclose(fast, slow)
+
+
+def test_custom_identity_dimensions():
+    dims = {"caste": ["a", "b", "c"], "language": ["x", "y"]}
+    model = CoPModel(Params(**SMALL, identity_dimensions=dims), rng=1).run(5)
+    agent = next(iter(model.agents))
+    assert set(agent.identity) == {"caste", "language"}
+    assert agent.identity["caste"] in dims["caste"]
