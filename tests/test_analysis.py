@@ -101,7 +101,9 @@ def test_outcome_shares_sum_to_one_and_bracket_the_share():
     shares = an.outcome_shares(runs, ["power", "safe"])
     sums = shares.groupby(["power", "safe"], observed=True)["share"].sum()
     assert np.allclose(sums, 1.0) and len(sums) == 6
-    assert (shares["ci_low"] <= shares["share"]).all() and (shares["share"] <= shares["ci_high"]).all()
+    assert (shares["ci_low"] <= shares["share"]).all() and (
+        shares["share"] <= shares["ci_high"]
+    ).all()
     assert (shares["ci_low"] >= 0).all() and (shares["ci_high"] <= 1).all()
     # every label in every group, zero counts included
     assert shares.groupby(["power", "safe"], observed=True).size().eq(3).all()
@@ -112,7 +114,9 @@ def test_outcome_shares_sum_to_one_and_bracket_the_share():
 def test_wilson_interval_of_an_extreme_share_stays_informative():
     runs = pd.DataFrame({"g": ["a"] * 10, "label": pd.Categorical(["expansive"] * 10)})
     row = an.outcome_shares(runs, "g").iloc[0]
-    assert row["share"] == 1.0 and 0.6 < row["ci_low"] < 0.75 and row["ci_high"] == pytest.approx(1.0)
+    assert (
+        row["share"] == 1.0 and 0.6 < row["ci_low"] < 0.75 and row["ci_high"] == pytest.approx(1.0)
+    )
 
 
 def test_rank_correlations_find_the_monotone_parameter():
@@ -186,5 +190,5 @@ def test_markdown_report_writes_pngs(grid_results, tmp_path):
 
 
 def test_report_of_a_missing_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no manifest.json"):
+    with pytest.raises(FileNotFoundError, match=r"no manifest\.json"):
         write_report(tmp_path)

@@ -188,3 +188,19 @@ def test_error_message_format_names_file_and_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert f"{path}:10: seed = -5: " in str(info.value)
+
+
+def test_choice_parameter_lists_its_choices():
+    text = GOOD.replace(
+        "socialization_rate: [0.1, 0.9]", "organizing_principle: [domain, geograpy]"
+    )
+    p = only_problem(text)
+    assert p.field == "design.grid.organizing_principle[1]" and p.value == "geograpy"
+    assert "one of 'domain', 'geography', 'challenge'" in p.message
+
+
+def test_flag_parameter_in_base_params():
+    cfg = config_from_text(GOOD.replace("n_practitioners: 8", "contestation: false"))
+    assert cfg.base.params == {"contestation": False}
+    p = only_problem(GOOD.replace("n_practitioners: 8", "contestation: maybe"))
+    assert p.field == "base.params.contestation" and "valid boolean" in p.message

@@ -377,7 +377,8 @@ def _allowed_text(name: str) -> str:
 def field_adapter(name: str) -> TypeAdapter:
     """A strict validator of one parameter's type and bounds."""
     info = Params.model_fields[name]
-    return TypeAdapter(Annotated[info.annotation, *info.metadata], config=ConfigDict(strict=True))
+    kind = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(kind, config=ConfigDict(strict=True))
 
 
 class ParamChecker:

@@ -189,6 +189,18 @@ def _open_store(
     return store, manifest
 
 
+def _provenance_warning(manifest: dict) -> str | None:
+    """A note when the code has changed since the results folder was started."""
+    then = (manifest.get("git") or {}).get("commit")
+    now = git_state().get("commit")
+    if then and now and then != now:
+        return (
+            f"note: this results folder was started at commit {then[:12]}, the code is now at "
+            f"{now[:12]}; use --fresh if the change affects the model"
+        )
+    return None
+
+
 def plan(config: str | Path | ExperimentConfig) -> tuple[ExperimentConfig, Design]:
     """Validate a config and expand its design."""
     cfg = config if isinstance(config, ExperimentConfig) else load_config(config)
@@ -270,6 +282,9 @@ def run_sweep(
         summary.dry_run = True
         return summary
     store, manifest = _open_store(cfg, design, path, resume, fresh, source)
+    warning = _provenance_warning(manifest)
+    if warning:
+        summary.messages.append(warning)
     if manifest.get("status") == "complete":
         store.remove_parts()
         summary.complete, summary.skipped = True, design.n_runs
