@@ -8,6 +8,7 @@ from copsim import CoPModel, Params
 from copsim import population as pop
 from copsim.outcomes import LABELS
 from copsim.scenarios import NARRATIVES, PRESETS
+from copsim.spaces import Memberships
 
 SMALL = dict(n_practitioners=40, max_steps=40)
 
@@ -137,13 +138,19 @@ def test_role_play_window_and_fewer_conflicts():
 def test_champions_leave_first():
     model = CoPModel(Params(**SMALL, champions_leave=True, exit_rate=0.2), rng=3)
     model.run(5)
-    centrality = model.participation.max(axis=0) * model.legitimacy.max(axis=0)
-    before = model.present.copy()
+    seen = {}
+    original = model._exits_and_entries
+
+    def spy():
+        seen["centrality"], seen["before"] = model.centrality(), model.present.copy()
+        original()
+
+    model._exits_and_entries = spy
     model.step()
-    left = before & ~model.present
-    stayed = before & model.present
-    if left.any() and stayed.any():  # with these rates someone leaves almost surely
-        assert centrality[left].min() >= np.median(centrality[stayed])
+    left = seen["before"] & ~model.present
+    stayed = seen["before"] & model.present
+    assert left.any() and stayed.any()  # exit_rate 0.2: someone leaves, most stay
+    assert seen["centrality"][left].min() >= seen["centrality"][stayed].max()
     assert any(e["kind"] == "champions" for e in model.events)
 
 
@@ -183,11 +190,25 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
 def test_identity_similarity_matches_pairwise_definition():
     rng = np.random.default_rng(3)
     identity = rng.integers(0, 3, (30, 2)).astype(np.int16)
-    weights = rng.random((4, 30)) * (rng.random((4, 30)) < 0.5)
-    fast = pop.identity_similarity_to_groups(identity, weights, [3, 3])
+    dense = rng.random((4, 30)) * (rng.random((4, 30)) < 0.5)
+    space, slot = np.nonzero(dense)
+    fast = pop.similarity_to_space(identity, space, slot, dense[space, slot], [3, 3])
     same = (identity[:, None, :] == identity[None, :, :]).mean(axis=2)  # (i, j)
-    slow = (weights @ same.T) / weights.sum(axis=1, keepdims=True)
-    assert np.allclose(fast, slow)
+    slow = (dense @ same.T) / dense.sum(axis=1, keepdims=True)  # (space, i)
+    assert np.allclose(fast, slow[space, slot])
+
+
+def test_memberships_home_is_the_highest_participation():
+    mb = Memberships(3, 4)
+    mb.add(np.array([0, 1, 2, 1]), np.array([0, 0, 1, 2]), np.array([0.2, 0.7, 0.4, 0.1]), 0.5)
+    home = mb.home()
+    assert home.tolist() == [1, 2, 3, -1]
+    assert mb.per_space(mb.participation).tolist() == pytest.approx([0.2, 0.8, 0.4])
+    assert mb.dense(mb.participation)[1, 0] == 0.7
+    votes = mb.weighted_rows(np.ones(4), np.eye(4))
+    assert votes.tolist() == [[1, 0, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0]]
+    mb.drop_slots(np.array([0]))
+    assert len(mb) == 2 and set(mb.slot.tolist()) == {1, 2}
 
 
 def test_custom_identity_dimensions():

@@ -25,6 +25,7 @@ from copsim.agents import Practitioner
 from copsim.funding import Funder, meeting_intensity
 from copsim.params import Params
 from copsim.seeds import SeedLike
+from copsim.spaces import Memberships
 
 #: Tenure (periods) during which a member counts as a newcomer for reification pressure.
 NEWCOMER_TENURE = 10
@@ -110,9 +111,9 @@ class CoPModel(mesa.Model):
             self.resources = np.full((n, 3), 0.5)
         self.power = pop.power_of(self.resources)
         self.income = self.resources[:, 1].copy()
-        self.membership = np.ones((spaces, n), dtype=bool)
-        self.participation = np.ones((spaces, n))
-        self.legitimacy = np.ones((spaces, n))
+        self.members = Memberships(spaces, n)
+        self._home_version = self._fit_key = None
+        self._purpose_version = 0  # bumped whenever agendas or purposes change
         self.agenda = np.full((spaces, self.purpose.shape[1]), 1.0 / self.purpose.shape[1])
         self.funds = np.ones(spaces)
         self.intensity = np.ones(spaces)
@@ -128,15 +129,15 @@ class CoPModel(mesa.Model):
         self.repertoire_changes = 0
         self.counts = {"conflicts": 0, "contests": 0, "contests_won": 0, "conversations": 0}
         if self.social:
-            self.membership = self._draw_memberships(n, spaces)
+            space, slot = np.nonzero(self._draw_memberships(n, spaces))
             rank = np.argsort(np.argsort(self.power)) / max(n - 1, 1)
             start = np.clip(0.1 + 0.6 * rank + self.rng.normal(0, 0.05, n), 0, 1)
-            self.participation = np.where(self.membership, start, 0.0)
-            self.legitimacy = self.participation.copy()
+            self.members.add(space, slot, start[slot], start[slot])
             self._set_agendas_from_convenors()
-        self.founding_mass = np.maximum((self.membership * self.participation).sum(axis=1), 1e-9)
-        home = self.home_space()
-        self.cohort = (self.participation[home, np.arange(n)] < p.periphery_threshold) | (
+        else:  # March: one code, everyone a full member
+            self.members.add(np.zeros(n, dtype=np.int64), np.arange(n), 1.0, 1.0)
+        self.founding_mass = np.maximum(self.members.per_space(self.members.participation), 1e-9)
+        self.cohort = (self.home_participation() < p.periphery_threshold) | (
             self.power <= np.quantile(self.power, 1 / 3)
         )
         self.cohort_size = int(self.cohort.sum())
@@ -154,14 +155,57 @@ class CoPModel(mesa.Model):
     def _set_agendas_from_convenors(self) -> None:
         """Without conversation as data an agenda is what the powerful convenors want."""
         w = pop.power_weights(self.power, self.present, self.params.power_asymmetry + 1.0)
-        weights = self.membership * w
-        total = weights.sum(axis=1, keepdims=True)
-        self.agenda = (weights @ self.purpose) / np.where(total > 0, total, 1.0)
+        self.agenda = self._weighted_mean_purpose(w[self.members.slot])
+
+    def _weighted_mean_purpose(self, weights: np.ndarray) -> np.ndarray:
+        """Per space, the mean purpose of its members under per-membership weights."""
+        total = self.members.per_space(weights)[:, None]
+        voiced = self.members.weighted_rows(weights, self.purpose)
+        return np.where(total > 0, voiced / np.where(total > 0, total, 1.0), self.agenda)
 
     # ------------------------------------------------------------------ queries
+    @property
+    def membership(self) -> np.ndarray:
+        """(S, N) bool: who belongs to which space (a dense copy, for reading)."""
+        return self.members.dense(np.ones(len(self.members), dtype=bool), fill=False)
+
+    @property
+    def participation(self) -> np.ndarray:
+        """(S, N) participation in each space, 0 outside it (a dense copy, for reading)."""
+        return self.members.dense(self.members.participation)
+
+    @property
+    def legitimacy(self) -> np.ndarray:
+        """(S, N) legitimacy granted in each space, 0 outside it (a dense copy)."""
+        return self.members.dense(self.members.legitimacy)
+
+    def home_pairs(self) -> np.ndarray:
+        """Per slot, the index of its home membership (-1 for none).
+
+        The home space is where a practitioner participates most; it is decided
+        once a period, after participation is updated, and again whenever
+        memberships change (cached on the memberships' version).
+        """
+        if self._home_version != self.members.version:
+            self._home = self.members.home()
+            self._home_version = self.members.version
+        return self._home
+
     def home_space(self) -> np.ndarray:
-        """Each practitioner's main space: where it participates most (members only)."""
-        return np.argmax(np.where(self.membership, self.participation + 1e-9, -1.0), axis=0)
+        """Each practitioner's main space (where it participates most), 0 if none."""
+        home = self.home_pairs()
+        return np.where(home >= 0, self.members.space[np.maximum(home, 0)], 0)
+
+    def home_participation(self, home: np.ndarray | None = None) -> np.ndarray:
+        """Participation in the home space per slot (0 for non-members)."""
+        home = self.home_pairs() if home is None else home
+        return np.where(home >= 0, self.members.participation[np.maximum(home, 0)], 0.0)
+
+    def centrality(self) -> np.ndarray:
+        """Participation x legitimacy in the home space (-1 for absent slots)."""
+        home = self.home_pairs()
+        legit = np.where(home >= 0, self.members.legitimacy[np.maximum(home, 0)], 0.0)
+        return np.where(self.present, self.home_participation(home) * legit, -1.0)
 
     def role_play_active(self) -> bool:
         p = self.params
@@ -181,10 +225,23 @@ class CoPModel(mesa.Model):
         w = pop.power_weights(self.power, self.present, self.params.power_asymmetry)
         return np.minimum(1.0, 1.0 / np.maximum(w, 1e-12))
 
+    def fit(self) -> np.ndarray:
+        """Per membership: cosine similarity of the member's purpose with the agenda.
+
+        Cached until memberships, agendas or purposes change.
+        """
+        key = (self.members.version, self._purpose_version)
+        if self._fit_key != key:
+            mb = self.members
+            a = self.agenda / np.maximum(np.linalg.norm(self.agenda, axis=1), 1e-12)[:, None]
+            b = self.purpose / np.maximum(np.linalg.norm(self.purpose, axis=1), 1e-12)[:, None]
+            self._fit = np.einsum("ij,ij->i", a[mb.space], b[mb.slot])
+            self._fit_key = key
+        return self._fit
+
     def alignment(self) -> np.ndarray:
-        """Cosine similarity of each practitioner's purpose with each space's agenda (S, N)."""
-        norm = np.linalg.norm(self.agenda, axis=1)[:, None] * np.linalg.norm(self.purpose, axis=1)
-        return (self.agenda @ self.purpose.T) / np.where(norm > 0, norm, 1.0)
+        """(S, N) purpose-agenda fit of every member (0 outside a space), for reading."""
+        return self.members.dense(self.fit())
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -268,8 +325,7 @@ class CoPModel(mesa.Model):
         """What a space needs this period: its participation relative to its founding
         level (1.0 = the founding community meeting fully).  A community that shrinks
         meets more cheaply, which is how it can recover on a smaller budget."""
-        mass = (self.membership * self.participation * self.present).sum(axis=1)
-        return mass / self.founding_mass
+        return self.members.per_space(self.members.participation) / self.founding_mass
 
     def _members_contribute(self, shortfall: np.ndarray) -> np.ndarray:
         """Members pay part of a shortfall from their own money, which runs down
@@ -277,11 +333,12 @@ class CoPModel(mesa.Model):
         p = self.params
         money = self.resources[:, 1]
         money += 0.05 * (self.income - money) * self.present  # means recover slowly
-        offer = p.self_funding * self.membership * self.participation * (money * self.present)
-        offered = offer.sum(axis=1)
+        mb = self.members
+        offer = p.self_funding * mb.participation * money[mb.slot]
+        offered = mb.per_space(offer)
         contributions = np.minimum(shortfall, offered)
         share = contributions / np.where(offered > 0, offered, 1.0)
-        money -= (offer * share[:, None]).sum(axis=0)
+        money -= mb.per_slot(offer * share[mb.space])
         np.clip(money, 0.0, 1.0, out=money)
         return contributions
 
@@ -290,27 +347,28 @@ class CoPModel(mesa.Model):
         recent learning and the space's ability to meet allow (Johnson: access to
         resources shapes participation; OGP: lack of time)."""
         p = self.params
-        time = self.resources[:, 0]
-        drive = 0.15 * time + 0.35 * self.alignment() + 0.4 * self.legitimacy + 0.1
-        drive += np.minimum(2.0 * self.gain, 0.2) + 0.2 * self.engagement
-        target = self.intensity[:, None] * np.clip(drive, 0.0, 1.0)
+        mb = self.members
+        time = self.resources[mb.slot, 0]
+        drive = 0.15 * time + 0.35 * self.fit() + 0.4 * mb.legitimacy + 0.1
+        drive += np.minimum(2.0 * self.gain[mb.slot], 0.2) + 0.2 * self.engagement[mb.slot]
+        target = self.intensity[mb.space] * np.clip(drive, 0.0, 1.0)
         target = np.minimum(target, 0.2 + time)  # no more engagement than time allows
-        active = self.membership & self.present
-        self.participation += p.participation_adaptation * (target - self.participation) * active
-        np.clip(self.participation, 0.0, 1.0, out=self.participation)
-        self.participation[~active] = 0.0
+        mb.participation += p.participation_adaptation * (target - mb.participation)
+        np.clip(mb.participation, 0.0, 1.0, out=mb.participation)
+        self._home_version = None  # this period's home spaces follow the new participation
 
-    def _attending(self) -> tuple[np.ndarray, np.ndarray]:
-        """Who meets this period (by participation) and in which (home) space."""
-        home = self.home_space()
-        slots = np.arange(self.present.size)
-        chance = self.participation[home, slots] * self.intensity[home]
-        attend = self.present & kn.bernoulli(self.rng, chance, chance.shape)
-        return home, attend
+    def _attending(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Who meets this period (by participation), in which (home) space, and the
+        index of that home membership (-1 for none)."""
+        pair = self.home_pairs()
+        home = np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+        chance = self.home_participation(pair) * self.intensity[home]
+        attend = self.present & (pair >= 0) & kn.bernoulli(self.rng, chance, chance.shape)
+        return home, attend, pair
 
     def _converse(self, action_scores: np.ndarray) -> None:
         p = self.params
-        home, attend = self._attending()
+        home, attend, pair = self._attending()
         keys = conv.group_keys(
             p.organizing_principle, self.identity, self.purpose, self.identity_names
         )
@@ -332,7 +390,7 @@ class CoPModel(mesa.Model):
             self.rng,
         )
         for side in (left, right):  # withdrawal after conflict, in the pair's space
-            self.participation[space[conflict], side[conflict]] *= 1.0 - p.withdrawal
+            self.members.participation[pair[side[conflict]]] *= 1.0 - p.withdrawal
         similarity = conv.purpose_similarity(self.purpose, left, right) * ~conflict
         self.gain = learned / self.beliefs.shape[1]
         self.engagement[:] = 0.0
@@ -347,13 +405,13 @@ class CoPModel(mesa.Model):
         """Members learn the codified part of their home space's repertoire; rigid
         repertoires press harder on newcomers."""
         p = self.params
-        home = self.home_space()
-        slots = np.arange(self.present.size)
+        pair = self.home_pairs()
+        home = np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
         targets = self.codes[home]
         targets[:, self.tacit] = 0  # tacit knowledge is never in a repertoire
         newcomer = self.tenure < NEWCOMER_TENURE
         pressure = 1.0 + p.newcomer_pressure * self.rigidity[home] * newcomer
-        rates = self.socialization_rates * self.participation[home, slots] * pressure
+        rates = self.socialization_rates * self.home_participation(pair) * pressure
         rates *= self.receptiveness()
         if self.role_play_active():  # out of role, members explore rather than conform
             rates *= p.role_play_identity_weight
@@ -373,12 +431,13 @@ class CoPModel(mesa.Model):
         code_scores = kn.score(self.codes, self.reality)
         power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
         perceived = pop.perceived_scores(action_scores, self.power, self.present, p.power_asymmetry)
-        superior = kn.superior_weights(perceived, code_scores) > 0
-        weights = superior * self.membership * self.participation * power_w
-        count = superior & self.membership & (self.participation > 0)
-        mean_w = weights.sum(axis=1) / np.maximum(count.sum(axis=1), 1)
-        weights = (weights / np.where(mean_w > 0, mean_w, 1.0)[:, None]).astype(np.float32)
-        votes = kn.net_votes(actions, weights)
+        mb = self.members
+        superior = perceived[mb.slot] > code_scores[mb.space]
+        weights = superior * mb.participation * power_w[mb.slot]
+        count = mb.per_space((superior & (mb.participation > 0)).astype(np.float64))
+        mean_w = mb.per_space(weights) / np.maximum(count, 1)
+        weights = weights / np.where(mean_w > 0, mean_w, 1.0)[mb.space]
+        votes = mb.weighted_rows(weights, actions.astype(np.float32))
         if p.grand_plan and p.funding:
             votes = self._expert_votes(votes)
         votes[:, self.tacit] = 0.0
@@ -386,8 +445,8 @@ class CoPModel(mesa.Model):
         before = self.codes.copy()
         kn.learn_code(self.codes, votes, rate, self.rng)
         changed = np.count_nonzero(self.codes != before, axis=1)
-        from_edge = (weights * self.peripheral_origin).sum(axis=1)
-        peripheral_share = from_edge / np.maximum(weights.sum(axis=1), 1e-12)
+        from_edge = mb.per_space(weights * self.peripheral_origin[mb.slot])
+        peripheral_share = from_edge / np.maximum(mb.per_space(weights), 1e-12)
         self._peripheral_weight += float((peripheral_share * changed).sum())
         self._change_weight += float(changed.sum())
         return changed
@@ -409,11 +468,12 @@ class CoPModel(mesa.Model):
         challenger gains legitimacy and the repertoire reopens the contested
         dimensions; in an unsafe one the challenger is shut out of the space."""
         p = self.params
-        home = self.home_space()
-        slots = np.arange(self.present.size)
-        part = self.participation[home, slots]
-        fit = self.alignment()[home, slots]
-        members = self.present & self.membership.any(axis=0)
+        mb = self.members
+        pair = self.home_pairs()
+        home = np.where(pair >= 0, mb.space[np.maximum(pair, 0)], 0)
+        part = self.home_participation(pair)
+        fit = np.where(pair >= 0, self.fit()[np.maximum(pair, 0)], 1.0)
+        members = self.present & (pair >= 0)
         typical_fit = np.median(fit[members]) if members.any() else 1.0
         divergent = members & (part < p.periphery_threshold) & (fit < typical_fit)
         contest = divergent & kn.bernoulli(self.rng, p.contest_rate, divergent.shape)
@@ -425,12 +485,14 @@ class CoPModel(mesa.Model):
         self.contested[who] = True
         self.counts["contests"] += int(who.size)
         self.counts["contests_won"] += int(won.sum())
+        excluded = np.zeros(len(mb), dtype=bool)
         for slot, accepted in zip(who, won, strict=True):  # few challengers per period
             space = home[slot]
             label = self._describe(slot)
+            k = pair[slot]
             if accepted:
-                self.legitimacy[space, slot] += 0.5 * (1.0 - self.legitimacy[space, slot])
-                self.participation[space, slot] = min(1.0, self.participation[space, slot] + 0.3)
+                mb.legitimacy[k] += 0.5 * (1.0 - mb.legitimacy[k])
+                mb.participation[k] = min(1.0, mb.participation[k] + 0.3)
                 open_ = (self.codes[space] != self.beliefs[slot]) & ~self.tacit
                 open_ &= kn.bernoulli(self.rng, p.renegotiation, open_.shape)
                 self.codes[space, open_] = 0
@@ -439,14 +501,14 @@ class CoPModel(mesa.Model):
                 self._peripheral_weight += float(open_.sum())
                 self._change_weight += float(open_.sum())
                 self.agenda[space] += 0.2 * (self.purpose[slot] - self.agenda[space])
+                self._purpose_version += 1
                 self.log("contest", f"A challenge by {label} was accepted in space {space}")
             else:
-                self.participation[space, slot] = 0.0
-                self.legitimacy[space, slot] *= 0.3
-                self.membership[space, slot] = False
+                excluded[k] = True
                 self.log(
                     "exclusion", f"A challenge by {label} was rejected; excluded from space {space}"
                 )
+        mb.keep(~excluded)  # the rejected are shut out of that space
         return changed
 
     def _reify(self, changed: np.ndarray) -> None:
@@ -463,34 +525,31 @@ class CoPModel(mesa.Model):
         legitimate peripheral participation; Chambers: whose knowledge counts)."""
         p = self.params
         power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
-        grantors = self.membership * self.participation * power_w
+        mb = self.members
+        grantors = mb.participation * power_w[mb.slot]
         levels = [len(v) for v in self.identity_levels.values()]
-        similar = pop.identity_similarity_to_groups(self.identity, grantors, levels)
+        similar = pop.similarity_to_space(self.identity, mb.space, mb.slot, grantors, levels)
         competence = (action_scores / self.beliefs.shape[1] + 1.0) / 2.0
         w_id = p.identity_weight * (p.role_play_identity_weight if self.role_play_active() else 1.0)
         # the powerful grant themselves standing: a member's own relative power counts too
         standing = np.clip(power_w / (1.0 + power_w), 0.0, 1.0)
-        grant = (1 - w_id) * (0.5 * competence + 0.5 * standing) + w_id * similar
-        active = self.membership & self.present
-        self.legitimacy += p.legitimacy_adaptation * (grant - self.legitimacy) * active
-        np.clip(self.legitimacy, 0.0, 1.0, out=self.legitimacy)
-        self.legitimacy[~active] = 0.0
+        grant = (1 - w_id) * (0.5 * competence + 0.5 * standing)[mb.slot] + w_id * similar
+        mb.legitimacy += p.legitimacy_adaptation * (grant - mb.legitimacy)
+        np.clip(mb.legitimacy, 0.0, 1.0, out=mb.legitimacy)
 
     def _exits_and_entries(self) -> None:
         """Members leave (more when their space cannot meet or they have withdrawn);
         empty places are filled by newcomers at the periphery."""
         p = self.params
-        home = self.home_space()
-        slots = np.arange(self.present.size)
-        inactive = self.participation[home, slots] < INACTIVE
-        misfit = 1.0 - self.alignment()[home, slots]
+        pair = self.home_pairs()
+        home = np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+        inactive = self.home_participation(pair) < INACTIVE
+        misfit = np.where(pair >= 0, 1.0 - self.fit()[np.maximum(pair, 0)], 1.0)
         chance = p.exit_rate + p.shock_exit_rate * (1.0 - self.intensity[home]) + 0.1 * inactive
         chance += MISFIT_EXIT * misfit
         leaving = self.present & kn.bernoulli(self.rng, np.clip(chance, 0, 1), chance.shape)
         if p.champions_leave and leaving.any():
-            centrality = np.where(
-                self.present, self.participation.max(axis=0) * self.legitimacy.max(axis=0), -1
-            )
+            centrality = self.centrality()
             top = np.argsort(-centrality, kind="stable")[: int(leaving.sum())]
             leaving = np.zeros_like(leaving)
             leaving[top] = True
@@ -509,22 +568,18 @@ class CoPModel(mesa.Model):
         voice, weighted by voice; purposes drift (Johnson: purposes change over time)."""
         p = self.params
         if p.conversation_as_data:
-            voice = (
-                self.membership
-                * self.participation
-                * pop.power_weights(self.power, self.present, p.power_asymmetry)
-            )
-            total = voice.sum(axis=1, keepdims=True)
-            voiced = (voice @ self.purpose) / np.where(total > 0, total, 1.0)
-            has_voice = total[:, 0] > 0
-            self.agenda[has_voice] += p.agenda_adaptation * (voiced - self.agenda)[has_voice]
+            power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
+            voice = self.members.participation * power_w[self.members.slot]
+            voiced = self._weighted_mean_purpose(voice)
+            self.agenda += p.agenda_adaptation * (voiced - self.agenda)
+        self._purpose_version += 1
         if p.purpose_drift > 0:
             noise = self.rng.dirichlet(np.ones(self.purpose.shape[1]), size=self.purpose.shape[0])
             self.purpose = (1 - p.purpose_drift) * self.purpose + p.purpose_drift * noise
 
     def _update_survival(self) -> None:
         """A space survives while two or more members still take part and it can meet."""
-        engaged = (self.membership & self.present & (self.participation >= INACTIVE)).sum(axis=1)
+        engaged = self.members.per_space((self.members.participation >= INACTIVE).astype(float))
         self.alive &= (engaged >= 2) & (self.intensity > INACTIVE)
 
     # ------------------------------------------------------------------ membership changes
@@ -533,9 +588,7 @@ class CoPModel(mesa.Model):
         if slots.size == 0:
             return
         self.present[slots] = False
-        self.membership[:, slots] = False
-        self.participation[:, slots] = 0.0
-        self.legitimacy[:, slots] = 0.0
+        self.members.drop_slots(slots)
         self.founder[slots] = False
         self.cohort[slots] = False
         self.contested[slots] = False
@@ -567,9 +620,8 @@ class CoPModel(mesa.Model):
         self.tenure[slots] = 0
         self.gain[slots] = 0.0
         self.peripheral_origin[slots] = True
-        self.membership[:, slots] = admitted
-        self.participation[:, slots] = np.where(admitted, 0.1, 0.0)  # newcomers start peripheral
-        self.legitimacy[:, slots] = np.where(admitted, 0.1, 0.0)
+        space, index = np.nonzero(admitted)
+        self.members.add(space, slots[index], 0.1, 0.1)  # newcomers start at the periphery
         for slot in slots:
             self.slot_agent[slot] = Practitioner(self, slot)
 
@@ -624,16 +676,15 @@ class CoPModel(mesa.Model):
         p = self.params
         present = self.present
         slots = np.flatnonzero(present)
-        home = self.home_space()
-        part_home = self.participation[home, np.arange(present.size)]
+        mb = self.members
+        part_home = self.home_participation()
         core = present & (part_home >= p.core_threshold)
         diversity = metrics.belief_diversity(self.beliefs[present])
         power_w = pop.power_weights(self.power, present, p.power_asymmetry)
-        voice = (self.participation * power_w).sum(axis=0)[present]
+        voice = mb.per_slot(mb.participation * power_w[mb.slot])[present]
         members = max(int(present.sum()), 1)
-        fit = self.alignment()
-        weight = self.membership * self.participation
-        alignment = float((fit * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
+        mass = mb.participation.sum()
+        alignment = float((self.fit() * mb.participation).sum() / mass) if mass > 0 else 0.0
         ex = self.last_exchange
         talked = ~ex.conflict if ex is not None else np.zeros(0, dtype=bool)
         peripheral = self._peripheral_weight / self._change_weight if self._change_weight else 0.0

@@ -145,21 +145,25 @@ def perceived_scores(
     return (1.0 - bias) * action_scores + bias * m * rank
 
 
-def identity_similarity_to_groups(
-    identity: np.ndarray, weights: np.ndarray, levels: list[int]
+def similarity_to_space(
+    identity: np.ndarray,
+    space: np.ndarray,
+    slot: np.ndarray,
+    weights: np.ndarray,
+    levels: list[int],
 ) -> np.ndarray:
-    """For each space s and person i: the weighted share of s's members who share
-    i's category, averaged over identity dimensions.
+    """Per membership (space, slot): the weighted share of the space's members who
+    share the member's category, averaged over identity dimensions.
 
-    ``weights`` is (S, N) (e.g. power x participation of the members).  Cost is
-    O(S x N x D) through per-category totals, not O(N^2) pairs.
+    ``weights`` is per membership (e.g. power x participation).  Per-category
+    totals are ``bincount`` sums, so the cost is O(memberships x dimensions).
     """
-    spaces, n = weights.shape
-    total = weights.sum(axis=1, keepdims=True)
+    n_spaces = int(space.max(initial=-1)) + 1
+    total = np.bincount(space, weights=weights, minlength=n_spaces)
     total[total == 0] = 1.0
-    sim = np.zeros((spaces, n))
+    sim = np.zeros(space.size)
     for d, count in enumerate(levels):  # loop over identity dimensions only
-        onehot = np.eye(count)[identity[:, d]]  # (N, L)
-        shares = (weights @ onehot) / total  # (S, L): weighted share per category
-        sim += shares[:, identity[:, d]]
+        category = identity[slot, d].astype(np.int64)
+        shares = np.bincount(space * count + category, weights=weights, minlength=n_spaces * count)
+        sim += shares.reshape(n_spaces, count)[space, category] / total[space]
     return sim / max(len(levels), 1)

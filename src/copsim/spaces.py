@@ -1,0 +1,93 @@
+"""Memberships of practitioners in learning spaces, stored as (space, slot) pairs.
+
+A practitioner belongs to one or a few of many spaces (Wenger's
+constellations), so a dense spaces x practitioners matrix is mostly zeros.
+Each membership is one *pair* with its own participation (periphery -> core)
+and legitimacy; per-space totals are ``bincount`` sums over pairs and
+per-space weighted sums of practitioner rows are one sparse product, so every
+operation costs O(memberships), not O(spaces x practitioners).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+
+class Memberships:
+    """All (space, practitioner slot) memberships and their participation/legitimacy."""
+
+    def __init__(self, n_spaces: int, n_slots: int) -> None:
+        self.n_spaces, self.n_slots = n_spaces, n_slots
+        self.space = np.zeros(0, dtype=np.int64)
+        self.slot = np.zeros(0, dtype=np.int64)
+        self.participation = np.zeros(0)
+        self.legitimacy = np.zeros(0)
+        self.version = 0  # bumped whenever memberships are added or dropped
+
+    # -------------------------------------------------------------- changes
+    def add(self, space: np.ndarray, slot: np.ndarray, participation, legitimacy) -> None:
+        """Append memberships (scalars broadcast)."""
+        k = np.size(space)
+        self.space = np.concatenate([self.space, np.asarray(space, dtype=np.int64)])
+        self.slot = np.concatenate([self.slot, np.asarray(slot, dtype=np.int64)])
+        self.participation = np.concatenate(
+            [self.participation, np.broadcast_to(participation, (k,)).astype(np.float64)]
+        )
+        self.legitimacy = np.concatenate(
+            [self.legitimacy, np.broadcast_to(legitimacy, (k,)).astype(np.float64)]
+        )
+        self.version += 1
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop every membership where ``mask`` is False."""
+        if mask.all():
+            return
+        self.space, self.slot = self.space[mask], self.slot[mask]
+        self.participation, self.legitimacy = self.participation[mask], self.legitimacy[mask]
+        self.version += 1
+
+    def drop_slots(self, slots: np.ndarray) -> None:
+        """Practitioners in ``slots`` leave every space."""
+        if np.size(slots):
+            self.keep(~np.isin(self.slot, slots))
+
+    # -------------------------------------------------------------- queries
+    def __len__(self) -> int:
+        return self.space.size
+
+    def per_space(self, values: np.ndarray) -> np.ndarray:
+        """Sum of a per-membership quantity in each space, shape (S,)."""
+        return np.bincount(self.space, weights=values, minlength=self.n_spaces)
+
+    def per_slot(self, values: np.ndarray) -> np.ndarray:
+        """Sum of a per-membership quantity for each practitioner slot, shape (N,)."""
+        return np.bincount(self.slot, weights=values, minlength=self.n_slots)
+
+    def matrix(self, weights: np.ndarray, dtype=np.float64) -> sparse.csr_matrix:
+        """Sparse (S, N) matrix of per-membership weights, for space-wise sums of rows."""
+        return sparse.csr_matrix(
+            (weights.astype(dtype), (self.space, self.slot)), shape=(self.n_spaces, self.n_slots)
+        )
+
+    def weighted_rows(self, weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """For each space: the sum over its members of weight x that member's row."""
+        return np.asarray(self.matrix(weights, rows.dtype) @ rows)
+
+    def home(self) -> np.ndarray:
+        """Per slot, the index of its main membership (highest participation), or -1.
+
+        Ties go to the membership listed last.
+        """
+        best = np.full(self.n_slots, -np.inf)
+        np.maximum.at(best, self.slot, self.participation)
+        top = np.flatnonzero(self.participation == best[self.slot])
+        home = np.full(self.n_slots, -1, dtype=np.int64)
+        home[self.slot[top]] = top
+        return home
+
+    def dense(self, values: np.ndarray, fill=0.0) -> np.ndarray:
+        """A (S, N) array of a per-membership quantity (for views and tests)."""
+        out = np.full((self.n_spaces, self.n_slots), fill, dtype=np.asarray(values).dtype)
+        out[self.space, self.slot] = values
+        return out
