@@ -49,7 +49,9 @@ case "$cmd" in
   main)
     setup all
     if [ -f src/copsim/cli.py ]; then
-      "$VENV/bin/copsim" sweep configs/quickstart.yaml "$@"
+      # the headline study: ~500 runs on all cores (a few minutes on 2), then report.html;
+      # it prints where the results and the report are. Re-running skips finished runs.
+      "$VENV/bin/copsim" sweep configs/power_x_funding.yaml --report "$@"
     else
       "$VENV/bin/python" experiments/march1991.py --runs 1000 --out results/march1991 "$@"
     fi ;;

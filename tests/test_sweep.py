@@ -141,6 +141,23 @@ def test_bit_identical_across_backends_and_workers(tmp_path, reference, backend,
     assert_same_results(reference, summary.path)
 
 
+def test_dask_backend_joins_an_existing_cluster(tmp_path, reference):
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        summary = run_sweep(
+            write_config(tmp_path),
+            backend="dask",
+            scheduler=cluster.scheduler_address,
+            progress=False,
+        )
+        assert cluster.scheduler_address  # the cluster outlives the sweep
+    assert summary.complete
+    assert_same_results(reference, summary.path)
+    session = copsim.load(summary.path).manifest["sessions"][0]
+    assert session["backend"] == "dask" and session["scheduler"] == cluster.scheduler_address
+
+
 def test_chunk_size_does_not_change_results(tmp_path, reference):
     summary = run_sweep(write_config(tmp_path, chunk=5), workers=1, progress=False)
     assert_same_results(reference, summary.path)

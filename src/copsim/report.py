@@ -81,7 +81,12 @@ def _effect_figure(summary: pd.DataFrame, outcome: str, by: list[str]) -> Any:
 
     panels = sorted(summary[by[2]].unique(), key=str) if len(by) > 2 else [None]
     fig, axes = plt.subplots(
-        1, len(panels), figsize=(4.2 * len(panels) + 1, 3.8), squeeze=False, layout="constrained"
+        1,
+        len(panels),
+        figsize=(4.2 * len(panels) + 1, 3.8),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
     )
     for ax, level in zip(axes[0], panels, strict=True):
         part = summary if level is None else summary[summary[by[2]] == level]
@@ -204,7 +209,7 @@ def timeseries_section(
     steps = results.steps
     if steps is None or steps.empty:
         return None
-    variables = [o for o in outcomes if o in steps] or [
+    variables = [o for o in outcomes if o in steps][:2] or [
         c for c in steps.columns if c not in ("run", "point", "replicate", "step", *by)
     ][:1]
     sec = Section("Time series")
