@@ -210,6 +210,27 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
+# ----------------------------------------------------------------------------- viz
+def _viz_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--host",
+        default="localhost",
+        help="address to listen on (default localhost; 0.0.0.0 lets other machines connect)",
+    )
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = any free port)")
+    p.add_argument("--no-open", action="store_true", help="do not open a browser tab")
+
+
+@command("viz", "open the teaching view in the browser (a local Solara server)", _viz_args)
+def _viz(args: argparse.Namespace) -> int:
+    from copsim.viz.server import free_port, serve
+
+    if not 0 <= args.port <= 65535:
+        return _fail(f"--port must be in [0, 65535], got {args.port}", 2)
+    port = args.port or free_port(args.host)
+    return serve(args.host, port, open_browser=not args.no_open)
+
+
 # ----------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""
