@@ -204,3 +204,12 @@ def test_flag_parameter_in_base_params():
     assert cfg.base.params == {"contestation": False}
     p = only_problem(GOOD.replace("n_practitioners: 8", "contestation: maybe"))
     assert p.field == "base.params.contestation" and "valid boolean" in p.message
+
+
+def test_parameter_in_scenarios_and_grid():
+    text = GOOD.replace(
+        "  grid:\n",
+        "  scenarios:\n    fast: {socialization_rate: 0.9}\n  grid:\n",
+    )
+    p = only_problem(text)
+    assert p.message.startswith("set by both scenarios and grid") and p.line == 10

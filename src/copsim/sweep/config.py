@@ -469,57 +469,61 @@ def _empty(src: Source, path: tuple, what: str) -> Problem:
     )
 
 
-def _check_design(cfg: ExperimentConfig, src: Source, check: ParamChecker) -> None:
-    """Parameter names, values, ranges and emptiness of the design sections."""
-    design = cfg.design
-    owner: dict[str, str] = {}
+def _check_scenarios(cfg: ExperimentConfig, src: Source, check: ParamChecker) -> None:
+    """Each scenario's preset (if any) and parameter settings."""
+    scenarios = cfg.design.scenarios
+    if scenarios is None:
+        return
+    if not scenarios:
+        check.problems.append(_empty(src, ("design", "scenarios"), "scenarios mapping"))
+    for scen, values in scenarios.items():
+        path = ("design", "scenarios", scen)
+        scen_check = ParamChecker(src, check.base)
+        preset = values.get("preset")
+        if preset is not None:
+            scen_cfg = cfg.model_copy(update={"base": BaseSpec(preset=preset)})
+            base, probs = _base_values(scen_cfg, src)
+            where = (*path, "preset")
+            for p in probs:  # point the error at the scenario's own preset key
+                check.problems.append(
+                    Problem(p.file, src.line(where), _dotted(where), p.message, p.value)
+                )
+            scen_check.base = {**base, **cfg.base.params}
+        _check_params_map(scen_check, {k: v for k, v in values.items() if k != "preset"}, path)
+        check.problems.extend(scen_check.problems)
 
-    def claim(name: str, part: str, path: tuple) -> None:
-        if name in owner and owner[name] != part:
-            msg = f"set by both {owner[name]} and {part}; each parameter has one source"
-            check.problems.append(Problem(src.file, src.line(path), _dotted(path), msg, name))
-        owner.setdefault(name, part)
 
-    if design.scenarios is not None:
-        if not design.scenarios:
-            check.problems.append(_empty(src, ("design", "scenarios"), "scenarios mapping"))
-        for scen, values in design.scenarios.items():
-            path = ("design", "scenarios", scen)
-            preset = values.get("preset")
-            scen_check = ParamChecker(src, check.base)
-            if preset is not None:
-                scen_cfg = cfg.model_copy(update={"base": BaseSpec(preset=preset)})
-                base, probs = _base_values(scen_cfg, src)
-                for p in probs:  # re-point the error at the scenario's preset key
-                    line = src.line((*path, "preset"))
-                    field = _dotted((*path, "preset"))
-                    check.problems.append(Problem(p.file, line, field, p.message, p.value))
-                scen_check.base = {**base, **cfg.base.params}
-            rest = {k: v for k, v in values.items() if k != "preset"}
-            _check_params_map(scen_check, rest, path)
-            check.problems.extend(scen_check.problems)
-    for part in ("grid",):
-        grid = design.grid
-        if grid is None:
+def _check_grid(cfg: ExperimentConfig, src: Source, check: ParamChecker) -> dict[str, tuple]:
+    """Grid names and every listed value; returns the path of each grid parameter."""
+    grid = cfg.design.grid
+    if grid is None:
+        return {}
+    if not grid:
+        check.problems.append(_empty(src, ("design", "grid"), "grid mapping"))
+    owned = {}
+    for name, values in grid.items():
+        path = ("design", "grid", name)
+        if not check.name_ok(name, path):
             continue
-        if not grid:
-            check.problems.append(_empty(src, ("design", "grid"), "grid mapping"))
-        for name, values in grid.items():
-            path = ("design", "grid", name)
-            if not check.name_ok(name, path):
-                continue
-            claim(name, part, path)
-            if not values:
-                check.problems.append(_empty(src, path, "list of values"))
-            for i, value in enumerate(values):
-                check.value_ok(name, value, (*path, i))
-            if len({repr(v) for v in values}) != len(values):
-                msg = "repeated value in a grid list"
-                check.problems.append(Problem(src.file, src.line(path), _dotted(path), msg, values))
+        owned[name] = path
+        if not values:
+            check.problems.append(_empty(src, path, "list of values"))
+        for i, value in enumerate(values):
+            check.value_ok(name, value, (*path, i))
+        if len({repr(v) for v in values}) != len(values):
+            msg = "repeated value in a grid list"
+            check.problems.append(Problem(src.file, src.line(path), _dotted(path), msg, values))
+    return owned
+
+
+def _check_sampling(cfg: ExperimentConfig, src: Source, check: ParamChecker) -> dict[str, tuple]:
+    """LHS/Sobol ranges; returns the path of each sampled parameter."""
+    design = cfg.design
     if design.lhs is not None and design.sobol is not None:
         path = ("design", "sobol")
         msg = "use one sampling design per experiment: lhs or sobol, not both"
         check.problems.append(Problem(src.file, src.line(path), "design", msg, has_value=False))
+    owned = {}
     for part in ("lhs", "sobol"):
         spec = getattr(design, part)
         if spec is None:
@@ -529,14 +533,38 @@ def _check_design(cfg: ExperimentConfig, src: Source, check: ParamChecker) -> No
         for name, bounds in spec.ranges.items():
             path = ("design", part, "ranges", name)
             if check.name_ok(name, path, sampled=True):
-                claim(name, part, path)
+                owned[name] = path
                 check.range_ok(name, bounds, path)
-    if design.scenarios:
-        for name in {k for v in design.scenarios.values() for k in v if k != "preset"}:
-            if name in owner:
-                path = ("design", owner[name], name)
-                msg = f"set by both scenarios and {owner[name]}; each parameter has one source"
-                check.problems.append(Problem(src.file, src.line(path), _dotted(path), msg, name))
+    return owned
+
+
+def _check_single_source(
+    cfg: ExperimentConfig, src: Source, parts: dict[str, dict[str, tuple]]
+) -> list[Problem]:
+    """A parameter may be set by only one of scenarios, grid and the sampling design."""
+    scenario_names = {k for v in (cfg.design.scenarios or {}).values() for k in v if k != "preset"}
+    owners: dict[str, list[tuple[str, tuple]]] = {}
+    for name in scenario_names:
+        owners.setdefault(name, []).append(("scenarios", ("design", "scenarios")))
+    for part, owned in parts.items():
+        for name, path in owned.items():
+            owners.setdefault(name, []).append((part, path))
+    problems = []
+    for name, found in owners.items():
+        if len(found) > 1:
+            (first, _), (second, path) = found[0], found[-1]
+            msg = f"set by both {first} and {second}; each parameter has one source"
+            problems.append(Problem(src.file, src.line(path), _dotted(path), msg, name))
+    return problems
+
+
+def _check_design(cfg: ExperimentConfig, src: Source, check: ParamChecker) -> None:
+    """Parameter names, values, ranges, emptiness and overlaps of the design sections."""
+    _check_scenarios(cfg, src, check)
+    grid = _check_grid(cfg, src, check)
+    sampled = _check_sampling(cfg, src, check)
+    sampling_part = "lhs" if cfg.design.lhs is not None else "sobol"
+    check.problems += _check_single_source(cfg, src, {"grid": grid, sampling_part: sampled})
 
 
 def _check_report(cfg: ExperimentConfig, src: Source, problems: list[Problem]) -> None:
