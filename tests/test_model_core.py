@@ -65,3 +65,16 @@ def test_keyword_overrides_are_validated():
     assert len(model.agents) == 10
     with pytest.raises(ValueError, match="socialization_rate"):
         CoPModel(rng=0, socialization_rate=2.0)
+
+
+def test_belief_diversity_matches_its_definition():
+    from copsim.metrics import belief_diversity, gini
+
+    rng = np.random.default_rng(0)
+    beliefs = rng.integers(-1, 2, (500, 7)).astype(np.int8)
+    shares = np.stack([(beliefs == v).mean(axis=0) for v in (-1, 0, 1)])
+    expected = (1 - (shares**2).sum(axis=0)).mean() / (2 / 3)
+    assert belief_diversity(beliefs) == pytest.approx(expected)
+    assert belief_diversity(np.ones((10, 3), dtype=np.int8)) == 0.0
+    assert gini(np.ones(10)) == pytest.approx(0.0)
+    assert gini(np.array([0, 0, 0, 1.0])) == pytest.approx(0.75)

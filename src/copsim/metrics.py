@@ -15,7 +15,12 @@ def belief_diversity(beliefs: np.ndarray) -> float:
     """
     if beliefs.shape[0] == 0:
         return 0.0
-    shares = np.stack([(beliefs == v).mean(axis=0) for v in (-1, 0, 1)])
+    # counts of -1, 0, +1 per dimension from two column sums (one pass each):
+    # sum(b) = n(+1) - n(-1) and sum(|b|) = n(+1) + n(-1)
+    total = beliefs.sum(axis=0, dtype=np.int64)
+    decided = np.abs(beliefs).sum(axis=0, dtype=np.int64)
+    n = beliefs.shape[0]
+    shares = np.stack([(decided - total) / 2, n - decided, (decided + total) / 2]) / n
     simpson = 1.0 - (shares**2).sum(axis=0)
     return float(simpson.mean() / (2.0 / 3.0))
 
