@@ -153,8 +153,20 @@ def test_sobol_indices_on_a_real_sobol_sweep(tmp_path):
     assert indices.loc["slow_socialization_rate", "S1"] == 0.0
     assert indices.loc["slow_socialization_rate", "ST"] == 0.0
     assert indices.loc["socialization_rate", "ST"] > 0.2
+    text = write_report(res.path).read_text()
+    assert "Sobol indices of code_knowledge" in text
     with pytest.raises(ValueError, match="not a sobol design"):
         an.sobol_indices(_as_grid(res), "code_knowledge")
+
+
+def test_lhs_sweep_report_shows_rank_correlations(tmp_path):
+    text = SOBOL.replace("sobol:\n    samples: 16", "lhs:\n    samples: 12").replace(
+        "chunk_size: 16", "chunk_size: 12"
+    )
+    res = copsim.load(sweep_of(tmp_path, text))
+    assert len(res.runs) == 12 and res.manifest["resolved"]["sampling"]["kind"] == "lhs"
+    html = write_report(res.path).read_text()
+    assert "Spearman rank correlation" in html and "slow_socialization_rate" in html
 
 
 def _as_grid(res: an.Results) -> an.Results:

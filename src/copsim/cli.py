@@ -145,7 +145,7 @@ def _sweep(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             out=args.out,
         )
-    except (SweepError, ValueError) as exc:
+    except (SweepError, ValueError, RuntimeError) as exc:
         from copsim.sweep.config import ConfigError
 
         return _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)

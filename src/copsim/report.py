@@ -49,7 +49,8 @@ class Report:
 def headline_outcomes(results: an.Results) -> list[str]:
     """The outcomes the report leads with."""
     hint = results.manifest.get("config", {}).get("report", {}).get("outcomes")
-    available = results.outcomes()
+    runs = an.ok_runs(results.runs)
+    available = [o for o in results.outcomes() if runs[o].nunique() > 1]  # constants say nothing
     if hint:
         return [o for o in hint if o in available]
     preferred = [o for o in PREFERRED_OUTCOMES if o in available]
