@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from copsim.sweep.backends import make_backend
+from copsim.sweep.backends import default_workers, make_backend
 from copsim.sweep.config import ExperimentConfig, load_config
 from copsim.sweep.design import Design
 from copsim.sweep.execution import categorical_columns
@@ -254,6 +254,14 @@ def _count_failed(store: ResultStore) -> int:
     return sum(1 for v in table.column("status").to_pylist() if v == "failed")
 
 
+def _useful_workers(backend: str, workers: int | None, chunks: int) -> int | None:
+    """No more local worker processes than chunks to run (starting one costs seconds)."""
+    if backend != "local":
+        return workers
+    wanted = workers if workers is not None else default_workers()
+    return max(1, min(wanted, chunks))
+
+
 def run_sweep(
     config: str | Path | ExperimentConfig,
     *,
@@ -314,7 +322,7 @@ def run_sweep(
     bar = _progress(design.n_runs, summary.skipped, cfg.name, progress)
     engine = None
     try:
-        engine = make_backend(backend, workers, scheduler)
+        engine = make_backend(backend, _useful_workers(backend, workers, len(todo)), scheduler)
         session["workers"] = engine.workers
         for task, tables in engine.map_chunks(design.chunk_tasks(todo)):
             store.write_chunk(task.index, tables)
