@@ -1,0 +1,88 @@
+"""The results folder: atomic writes, part files, schema unification, consolidation."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from copsim.sweep.storage import ResultStore, atomic_write, unified_schema
+
+
+def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path):
+    target = tmp_path / "out.txt"
+
+    def broken(tmp):
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, broken)
+    assert list(tmp_path.iterdir()) == []
+    atomic_write(target, lambda tmp: tmp.write_text("whole"))
+    assert target.read_text() == "whole" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_a_chunk_is_done_only_once_its_runs_part_exists(tmp_path):
+    store = ResultStore(tmp_path)
+    steps = pa.table({"run": [0, 0], "step": [0, 1]})
+    store.write_chunk(3, {"steps": steps})  # as if killed before the runs part
+    assert store.done_chunks() == set()
+    store.write_chunk(3, {"steps": steps, "runs": pa.table({"run": [0]})})
+    assert store.done_chunks() == {3}
+    (store.parts / ".runs-000004.parquet.abcd.tmp").write_text("partial")
+    store.remove_temp_files()
+    assert sorted(p.name for p in store.parts.iterdir()) == [
+        "runs-000003.parquet",
+        "steps-000003.parquet",
+    ]
+
+
+def test_parts_with_different_columns_merge_in_run_order(tmp_path):
+    store = ResultStore(tmp_path)
+    ok = pa.table(
+        {
+            "run": [2, 3],
+            "status": ["ok", "ok"],
+            "error": [None, None],
+            "steps": [10, 12],
+            "label": ["expansive", "defensive"],
+        }
+    )
+    failed = pa.table(
+        {
+            "run": [0, 1],
+            "status": ["failed", "ok"],
+            "error": ["boom", None],
+            "label": [None, "stagnant"],
+        }
+    )
+    store.write_chunk(1, {"runs": ok})
+    store.write_chunk(0, {"runs": failed})
+    counts = store.consolidate(["status", "label"])
+    assert counts == {"runs": 4}
+    table = pq.read_table(tmp_path / "runs.parquet")
+    assert table.column("run").to_pylist() == [0, 1, 2, 3]
+    assert table.column("steps").to_pylist() == [None, None, 10, 12]
+    assert table.schema.field("steps").type == pa.int64()
+    assert pa.types.is_dictionary(table.schema.field("label").type)
+    assert pa.types.is_string(table.schema.field("error").type)
+    frame = table.to_pandas()
+    assert frame["label"].dtype == "category" and frame["status"].dtype == "category"
+    assert list(frame["label"].cat.categories) == ["stagnant", "expansive", "defensive"]
+
+
+def test_unified_schema_promotes_nulls_and_encodes_named_text():
+    a = pa.schema([("x", pa.null()), ("label", pa.string()), ("note", pa.string())])
+    b = pa.schema([("x", pa.float64()), ("label", pa.string())])
+    merged = unified_schema([a, b], ["label"])
+    assert merged.field("x").type == pa.float64()
+    assert merged.field("label").type == pa.dictionary(pa.int32(), pa.string())
+    assert merged.field("note").type == pa.string()
+
+
+def test_partial_folder_reads_from_parts(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write_chunk(0, {"runs": pa.table({"run": [0, 1], "status": ["ok", "ok"]})})
+    store.write_chunk(2, {"runs": pa.table({"run": [4, 5], "status": ["ok", "failed"]})})
+    table = store.read_table("runs", ["status"], columns=["status"])
+    assert table.column_names == ["status"] and table.num_rows == 4
+    assert store.read_table("steps", []) is None
