@@ -11,7 +11,7 @@ Three studies, all on the knowledge core alone (:mod:`copsim.march`):
   code knowledge (``--runs`` per cell);
 * ``mixed`` / ``homogeneous``: a share of slow learners (p1 = 0.1) among fast
   ones (p1 = 0.9) against everyone at the same mean p1, p2 = 0.5;
-* ``turbulence``: p1 = p2 = 0.5, p4 = 0.02, p3 in {0, 0.02, 0.05, 0.1, 0.2},
+* ``turbulence``: p1 = p2 = 0.5, p4 = 0.02, p3 in {0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5},
   100 periods, with the per-period path.
 
 The other studies use ``--other-runs`` per cell (default: ``--runs``).

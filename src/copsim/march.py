@@ -232,13 +232,17 @@ def heterogeneity_cells(
 
 def turbulence_cells(
     runs: int,
-    p3s: Sequence[float] = (0.0, 0.02, 0.05, 0.1, 0.2),
+    p3s: Sequence[float] = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5),
     p4: float = 0.02,
     p1: float = 0.5,
     p2: float = 0.5,
     horizon: int = 100,
 ) -> list[Cell]:
-    """Turnover under turbulence: open systems run ``horizon`` periods, paths traced."""
+    """Turnover under turbulence: open systems run ``horizon`` periods, paths traced.
+
+    The default turnover rates run past the best one, so the cost of too much
+    turnover shows as well as the gain from some.
+    """
     return [
         Cell("turbulence", MarchSetting(p1=p1, p2=p2, p3=p3, p4=p4, horizon=horizon), runs, True)
         for p3 in p3s
