@@ -13,12 +13,27 @@ from copsim.viz import components as ui
 from copsim.viz.session import Session
 
 TITLE = "copsim: how a community of practice learns"
+BAR_STYLE = (
+    "background: #1565c0; color: white; font-size: 20px; padding: 12px 20px; "
+    "flex: 0 0 auto; box-shadow: 0 2px 4px rgba(0,0,0,0.2);"
+)
+SIDE_STYLE = (
+    "width: 380px; flex: 0 0 380px; overflow-y: auto; padding: 10px; "
+    "background: #f5f5f5; border-right: 1px solid #ddd;"
+)
+MAIN_STYLE = "flex: 1 1 auto; min-width: 0; overflow-y: auto; padding: 10px 18px;"
 
 
 @solara.component
 def Page():
-    """The whole page: controls in the sidebar, the community and its story in the main area."""
+    """The page Solara serves: a fresh :class:`Session` for every browser session."""
     session = solara.use_memo(Session, dependencies=[])
+    TeachingView(session)
+
+
+@solara.component
+def TeachingView(session: Session):
+    """The whole view of one session: controls on the left, the community on the right."""
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(ui.DEFAULT_SPEED)
     colour_by = solara.use_reactive("")
@@ -30,25 +45,31 @@ def Page():
         session.choose_scenario(name)
         colour_by.set("")
         reset_error.set(None)
-        ui.force_update()
+        ui.refresh_all()
 
     def on_reset() -> None:
         reset_error.set(ui.apply_reset(session, playing))
 
     solara.Title(TITLE)
-    with solara.AppBar():
-        solara.AppBarTitle(TITLE)
-    with solara.Sidebar():
-        with solara.Card("1 · Scenario", margin=0, classes=["mb-2"]):
-            ui.ScenarioPicker(session, on_pick)
-        with solara.Card("2 · Run", margin=0, classes=["mb-2"]):
-            ui.RunControls(session, playing, speed, on_reset, reset_error.value)
-        with solara.Card("3 · Compare", margin=0, classes=["mb-2"]):
-            ui.ComparePanel(session)
-        with solara.Card("4 · Settings", margin=0, classes=["mb-2"]):
-            ui.SettingsPanel(session)
-    with solara.Column(style="padding: 8px 16px; max-width: 1600px;"):
-        ui.StatusBar(session)
-        ui.Explainer()
-        ui.MainView(session, colour_by)
-        ui.ResearchDetails(session)
+    with solara.Column(gap="0px", style="height: 100vh; overflow: hidden;"):
+        solara.HTML(tag="div", unsafe_innerHTML=TITLE, style=BAR_STYLE, classes=["copsim-bar"])
+        with solara.Row(gap="0px", style="flex: 1 1 auto; min-height: 0;"):
+            with solara.Column(gap="8px", style=SIDE_STYLE, classes=["copsim-controls"]):
+                with solara.Card("1 · Scenario", margin=0):
+                    ui.ScenarioPicker(session, on_pick)
+                with solara.Card("2 · Run", margin=0):
+                    ui.RunControls(session, playing, speed, on_reset, reset_error.value)
+                with solara.Card("3 · Compare", margin=0):
+                    ui.ComparePanel(session)
+                with solara.Card("4 · Settings", margin=0):
+                    ui.SettingsPanel(session)
+            with solara.Column(gap="8px", style=MAIN_STYLE, classes=["copsim-main"]):
+                ui.LiveView(session, colour_by)
+                ui.ResearchDetails(session)
+
+
+@solara.component
+def Layout(children: list | None = None):
+    """The page lays itself out: no app bar or sidebar portals that would make Solara
+    re-render the whole page whenever a control changes."""
+    return solara.Column(children=children or [], gap="0px", style="padding: 0;")

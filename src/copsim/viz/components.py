@@ -1,11 +1,14 @@
 """The Solara components of the teaching view.
 
-Every component that shows something a step changes reads Mesa's
-``update_counter`` (``mesa.visualization.utils``), and every action that
-changes the session calls Mesa's ``force_update``: that is how SolaraViz
-refreshes its own components, and a component that does not read the counter
-would not redraw after a step.  The counter is a ``solara.reactive``, whose
-value Solara keeps per browser session, like the :class:`Session` itself.
+Two counters tell components when to redraw.  Every component that shows
+something a step changes reads Mesa's ``update_counter``
+(``mesa.visualization.utils``) and every step calls Mesa's ``force_update``:
+that is how SolaraViz refreshes its own components, and a component that does
+not read the counter would not redraw after a step.  The controls read
+:data:`settings_counter` instead, bumped by :func:`settings_changed`, so a
+step does not re-render the dozens of sliders in the sidebar.  Both are
+``solara.reactive`` values, which Solara keeps per browser session, like the
+:class:`Session` itself.
 """
 
 from __future__ import annotations
@@ -25,11 +28,24 @@ from copsim.viz.session import Session
 #: Speeds offered for Play (steps per second).
 SPEEDS = (1, 2, 4, 8, 15)
 DEFAULT_SPEED = 4
+#: Bumped whenever the staged settings change (the controls redraw on it, not on steps).
+settings_counter = solara.reactive(0)
 HELP_STYLE = "font-size: 12px; color: #5f5f5f; margin: -6px 0 10px 0; line-height: 1.3;"
 CHIP_STYLE = (
     "display:inline-block; padding:2px 12px; border-radius:14px; color:white; "
     "font-weight:600; margin-right:8px;"
 )
+
+
+def settings_changed() -> None:
+    """Tell the controls to redraw (after the staged settings changed)."""
+    settings_counter.value += 1
+
+
+def refresh_all() -> None:
+    """Redraw everything: the live views and the controls (after a reset)."""
+    settings_changed()
+    force_update()
 
 
 def _help(text: str) -> None:
@@ -44,10 +60,15 @@ def _escape(text: str) -> str:
 # ----------------------------------------------------------------------------- controls
 @solara.component
 def ControlWidget(
-    control: st.Control, value: Any, on_value: Callable[[Any], None], disabled: bool = False
+    control: st.Control,
+    value: Any,
+    on_value: Callable[[Any], None],
+    disabled: bool = False,
+    prefix: str = "",
 ):
     """One parameter as a slider, menu or checkbox, with its plain-language help."""
-    label = f"{control.label}: {control.describe(value)}"
+    name = prefix + control.label
+    label = f"{name}: {control.describe(value)}"
     if control.kind == "float":
         low, high = control.widget_range(value)
         solara.SliderFloat(
@@ -74,7 +95,7 @@ def ControlWidget(
         )
     elif control.kind == "choice":
         solara.v.Select(
-            label=control.label,
+            label=name,
             items=[{"text": text, "value": v} for v, text in control.choice_labels],
             v_model=value,
             on_v_model=on_value,
@@ -91,7 +112,7 @@ def ControlWidget(
 @solara.component
 def ScenarioPicker(session: Session, on_pick: Callable[[str], None]):
     """The preset menu and the source story of the chosen one."""
-    update_counter.get()
+    settings_counter.get()
     name = session.staged.scenario
     solara.v.Select(
         label="Scenario",
@@ -117,6 +138,7 @@ def RunControls(
 ):
     """Play / pause / step / reset, the speed, the seed field and pending changes."""
     update_counter.get()
+    settings_counter.get()
     seed_text = solara.use_reactive(str(session.staged.seed))
     seed_error = solara.use_reactive(None)
 
@@ -128,7 +150,7 @@ def RunControls(
             seed_error.set(str(exc))
         else:
             seed_error.set(None)
-        force_update()
+        settings_changed()
 
     def on_step() -> None:
         session.step()
@@ -191,7 +213,7 @@ def RunControls(
 @solara.component
 def SettingsPanel(session: Session):
     """The sliders, menus and checkboxes a teacher moves."""
-    update_counter.get()
+    settings_counter.get()
     values = session.staged.values
     social = Params.preset(session.staged.scenario).social_layer
     if not social:
@@ -203,7 +225,7 @@ def SettingsPanel(session: Session):
 
         def on_value(value: Any, name: str = control.name) -> None:
             session.set_value(name, value)
-            force_update()
+            settings_changed()
 
         ControlWidget(
             control, values[control.name], on_value, disabled=control.social and not social
@@ -213,22 +235,22 @@ def SettingsPanel(session: Session):
 @solara.component
 def ComparePanel(session: Session):
     """Side-by-side mode: the same seed twice, one setting changed in run B."""
-    update_counter.get()
+    settings_counter.get()
     s = session.staged
     social = Params.preset(s.scenario).social_layer
     options = [c for c in st.CONTROLS if social or not c.social]
 
     def on_switch(on: bool) -> None:
         session.set_compare(on)
-        force_update()
+        settings_changed()
 
     def on_name(name: str) -> None:
         session.set_compare_name(name)
-        force_update()
+        settings_changed()
 
     def on_value(value: Any) -> None:
         session.set_compare_value(value)
-        force_update()
+        settings_changed()
 
     solara.Switch(label="Side by side: same seed, one change", value=s.compare, on_value=on_switch)
     _help(
@@ -245,7 +267,9 @@ def ComparePanel(session: Session):
         )
         control = st.CONTROL_BY_NAME[s.compare_name]
         solara.Text(f"Run A: {control.describe(s.values[s.compare_name])} (as set above)")
-        ControlWidget(control, s.compare_value, on_value).key(f"b-{control.name}")
+        ControlWidget(control, s.compare_value, on_value, prefix="Run B · ").key(
+            f"b-{control.name}"
+        )
 
 
 # ----------------------------------------------------------------------------- the display
@@ -255,9 +279,8 @@ def _chip(label: str) -> str:
 
 
 @solara.component
-def StatusBar(session: Session):
-    """Step counter, and each run's label with the one-line reason."""
-    update_counter.get()
+def StatusBar(session: Session, tick: int):
+    """Step counter, and each run's label with the one-line reason (``tick``: see LiveView)."""
     runs = session.runs
     first = runs[0]
     p = first.params
@@ -270,7 +293,7 @@ def StatusBar(session: Session):
         horizon = "runs until nothing is left to learn"
     else:
         horizon = f"of {p.max_steps}"
-    status = "running" if session.running else "finished"
+    status = "finished" if not session.running else "ready" if session.steps == 0 else "running"
     rows = [
         f'<div style="font-size:20px; font-weight:600;">Step {session.steps} {horizon} <span style="font-size:14px; color:#666;">({status})</span></div>'
     ]
@@ -291,9 +314,8 @@ def StatusBar(session: Session):
 
 
 @solara.component
-def CommunityView(session: Session, colour_by: solara.Reactive[str]):
+def CommunityView(session: Session, colour_by: solara.Reactive[str], tick: int):
     """The community picture(s) with the colour choice."""
-    update_counter.get()
     runs = session.runs
     options = drawing.colour_options(runs[0])
     chosen = colour_by.value if colour_by.value in options else options[0]
@@ -326,18 +348,16 @@ def CommunityView(session: Session, colour_by: solara.Reactive[str]):
 
 
 @solara.component
-def ChartsView(session: Session):
+def ChartsView(session: Session, tick: int):
     """The four live charts."""
-    update_counter.get()
     width = 640.0 if len(session.runs) == 1 else 900.0
     svg = drawing.charts_svg(session.runs, session.run_names(), width)
     solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["copsim-charts"])
 
 
 @solara.component
-def EventLog(session: Session):
+def EventLog(session: Session, tick: int):
     """The plain-language event log, newest first (one column per run)."""
-    update_counter.get()
     runs = session.runs
     names = session.run_names()
     with solara.Columns([1] * len(runs)):
@@ -358,7 +378,7 @@ def EventLog(session: Session):
 @solara.component
 def ResearchDetails(session: Session):
     """The exact parameters of each run (for checking what the class saw)."""
-    update_counter.get()
+    settings_counter.get()
     with solara.Details("For researchers: the exact parameters of this run"):
         for run in session.runs:
             dump = run.params.model_dump()
@@ -421,7 +441,9 @@ def use_player(
             pause = 1.0 / max(speed.value, 1) - (time.perf_counter() - started)
             time.sleep(max(pause, 0.01))
 
-    solara.use_thread(loop, dependencies=[playing.value])
+    # intrusive cancelling traces every line the thread runs (and slows the model down
+    # many times); the loop checks ``playing`` after each step instead
+    solara.use_thread(loop, dependencies=[playing.value], intrusive_cancel=False)
 
 
 def apply_reset(session: Session, playing: solara.Reactive[bool]) -> str | None:
@@ -432,7 +454,7 @@ def apply_reset(session: Session, playing: solara.Reactive[bool]) -> str | None:
     except ParamsError as exc:
         return str(exc)
     finally:
-        force_update()
+        refresh_all()
     return None
 
 
@@ -441,24 +463,30 @@ def _heading(text: str) -> None:
 
 
 @solara.component
-def MainView(session: Session, colour_by: solara.Reactive[str]):
-    """Picture beside charts and log for one run; two pictures over charts and logs for two."""
-    update_counter.get()
+def LiveView(session: Session, colour_by: solara.Reactive[str]):
+    """Everything a step changes, in one component that reads Mesa's update counter.
+
+    Its children get the counter's value as ``tick``: a changed argument makes
+    them redraw, and one listener means one render pass per step.
+    """
+    tick = update_counter.get()
+    StatusBar(session, tick)
+    Explainer()
     if len(session.runs) == 1:
         with solara.Columns([1, 1]):
             with solara.Column():
-                CommunityView(session, colour_by)
+                CommunityView(session, colour_by, tick)
             with solara.Column():
                 _heading("Over time")
-                ChartsView(session)
+                ChartsView(session, tick)
                 _heading("What happened")
-                EventLog(session)
+                EventLog(session, tick)
         return
-    CommunityView(session, colour_by)
+    CommunityView(session, colour_by, tick)
     with solara.Columns([3, 2]):
         with solara.Column():
             _heading("Over time")
-            ChartsView(session)
+            ChartsView(session, tick)
         with solara.Column():
             _heading("What happened")
-            EventLog(session)
+            EventLog(session, tick)

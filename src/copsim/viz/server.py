@@ -69,5 +69,7 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool
     from solara.__main__ import cli
 
     print(f"copsim teaching view: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    cli.main(args=solara_args(host, port, open_browser), prog_name="copsim viz", standalone_mode=False)
+    cli.main(
+        args=solara_args(host, port, open_browser), prog_name="copsim viz", standalone_mode=False
+    )
     return 0

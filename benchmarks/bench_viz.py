@@ -1,0 +1,195 @@
+"""Per-step render time of the teaching view at 200 practitioners.
+
+What one press of Step costs, split into its parts, for one run and for the
+side-by-side pair, in the one-space and the four-space scenario:
+
+* ``model``  the model step(s) plus the view's bookkeeping (leavers, challengers, log);
+* ``draw``   building the SVG community picture(s) and charts;
+* ``page``   the whole server-side update after clicking Step in the rendered
+  page (``solara.render``, no browser): model, drawings, Solara's diff of the
+  widget tree; this is the number the view's 200 ms budget is about;
+* ``browser`` (with ``--browser``) the same click in headless Chromium against
+  a running ``copsim viz``, measured from the click until the new step is on
+  screen (websocket, Vue, layout and painting included).
+
+Each figure is the median (and 90th percentile) over ``--steps`` steps after a
+warm-up.  Timings depend on the machine; the script prints its core count and
+load so numbers can be read in context.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/bench_viz.py
+    PYTHONPATH=src python benchmarks/bench_viz.py --browser --steps 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from copsim.viz import drawing
+from copsim.viz.session import Session
+
+PRACTITIONERS = 200
+SCENARIOS = ("bindura_eag", "ogp_workshop")
+WARMUP = 10
+
+
+def session_for(scenario: str, compare: bool) -> Session:
+    """A session at 200 practitioners, warmed up by a few steps."""
+    session = Session(scenario, seed=1)
+    session.set_value("n_practitioners", PRACTITIONERS)
+    session.set_compare(compare)
+    session.reset()
+    for _ in range(WARMUP):
+        session.step()
+    return session
+
+
+def timed(action: Callable[[], object], repeats: int) -> list[float]:
+    """Milliseconds per call of ``action``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append(1000.0 * (time.perf_counter() - start))
+    return times
+
+
+def summary(times: list[float]) -> str:
+    """'median 12.3 ms (p90 15.0)'."""
+    ordered = sorted(times)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return f"median {statistics.median(ordered):6.1f} ms (p90 {p90:6.1f})"
+
+
+def draw_all(session: Session) -> None:
+    """Build every SVG the page shows for the session."""
+    for run in session.runs:
+        drawing.community_svg(run, drawing.colour_options(run)[0], 2)
+    drawing.charts_svg(session.runs, session.run_names())
+
+
+def page_step_times(session: Session, steps: int) -> list[float]:
+    """Click Step in the rendered page (no browser) and time the whole update."""
+    import ipyvuetify as v
+    import solara
+
+    from copsim.viz.app import TeachingView
+
+    _, rc = solara.render(TeachingView(session), handle_error=False)
+    (button,) = [w for w in rc.find(v.Btn).widgets if "Step" in w.children]
+    return timed(button.click, steps)
+
+
+def browser_step_times(scenario_title: str, steps: int) -> list[float]:
+    """Time Step clicks in headless Chromium until the status shows the new step."""
+    from playwright.sync_api import sync_playwright
+
+    from copsim.viz.server import free_port
+
+    port = free_port("127.0.0.1")
+    url = f"http://127.0.0.1:{port}/"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "copsim.cli",
+            "viz",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-open",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"],
+            )
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(url)
+            page.locator(".copsim-status").wait_for(timeout=120_000)
+            page.get_by_label("Scenario").click(force=True)
+            page.get_by_role("option", name=scenario_title).click()
+            page.get_by_text("Practitioners:").wait_for()
+            thumb = page.locator(".v-input", has_text="Practitioners:").locator(
+                ".v-slider__thumb-container"
+            )
+            thumb.focus()
+            while (
+                "Practitioners: 200"
+                not in page.locator(".v-input", has_text="Practitioners:").inner_text()
+            ):
+                page.keyboard.press("ArrowRight")
+            page.get_by_role("button", name="Reset").click()
+            page.locator(".copsim-log", has_text=f"{PRACTITIONERS} practitioners").wait_for()
+            button = page.get_by_role("button", name="Step", exact=True)
+            times = []
+            for i in range(WARMUP + steps):
+                start = time.perf_counter()
+                button.click()
+                page.locator(".copsim-status", has_text=f"Step {i + 1} of").wait_for()
+                page.wait_for_function(
+                    "n => [...document.querySelectorAll('.copsim-charts polyline')]"
+                    ".some(p => new Set(p.getAttribute('points').split(' ')"
+                    ".map(q => q.split(',')[0])).size === n)",
+                    arg=i + 2,
+                )
+                if i >= WARMUP:
+                    times.append(1000.0 * (time.perf_counter() - start))
+            browser.close()
+            return times
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the timings."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=30, help="timed steps per case (default 30)")
+    parser.add_argument("--browser", action="store_true", help="also time clicks in Chromium")
+    args = parser.parse_args(argv)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"{PRACTITIONERS} practitioners, {args.steps} steps per case; {os.cpu_count()} cores, load {load:.1f}"
+    )
+    for scenario in SCENARIOS:
+        for compare in (False, True):
+            name = f"{scenario}{' side by side' if compare else ''}"
+            session = session_for(scenario, compare)
+            model = timed(session.step, args.steps)
+            draw = timed(lambda s=session: draw_all(s), args.steps)
+            page = page_step_times(session_for(scenario, compare), args.steps)
+            print(f"{name:28s} model {summary(model)}  draw {summary(draw)}  page {summary(page)}")
+    if args.browser:
+        for scenario, title in (
+            ("bindura_eag", "Bindura widows' recycling group (Johnson 2007)"),
+            ("ogp_workshop", "Open Government Partnership workshops (Reboot 2016)"),
+        ):
+            print(f"{scenario:28s} browser {summary(browser_step_times(title, args.steps))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
