@@ -294,3 +294,15 @@ def test_dry_run_writes_nothing(tmp_path):
     summary = run_sweep(write_config(tmp_path), dry_run=True)
     assert "points: 4 x 3 replicates = 12 runs" in str(summary)
     assert not (tmp_path / "results-tiny").exists()
+
+
+def test_manifest_notes_when_the_source_changed_between_sessions(reference):
+    from copsim.sweep.runner import _provenance_warning, source_digest
+
+    manifest = copsim.load(reference).manifest
+    digest = source_digest()
+    assert len(manifest["source_digest"]) == 16
+    assert manifest["sessions"][0]["source_digest"] == manifest["source_digest"]
+    assert _provenance_warning({"source_digest": digest}, digest) is None
+    note = _provenance_warning({"source_digest": "0" * 16, "git": {"commit": "abc"}}, digest)
+    assert "source has changed" in note and "--fresh" in note

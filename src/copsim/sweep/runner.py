@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import platform
 import subprocess
 import time
@@ -145,6 +146,7 @@ def new_manifest(cfg: ExperimentConfig, design: Design, source: str | Path | Non
         "resolved": design.resolved(),
         "versions": versions(),
         "git": git_state(),
+        "source_digest": source_digest(),
         "platform": {
             "system": platform.system(),
             "machine": platform.machine(),
@@ -189,14 +191,25 @@ def _open_store(
     return store, manifest
 
 
-def _provenance_warning(manifest: dict) -> str | None:
+def source_digest() -> str:
+    """A hash of the copsim source files, committed or not (what the workers will import)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _provenance_warning(manifest: dict, digest: str) -> str | None:
     """A note when the code has changed since the results folder was started."""
-    then = (manifest.get("git") or {}).get("commit")
-    now = git_state().get("commit")
-    if then and now and then != now:
+    then = manifest.get("source_digest")
+    if then and then != digest:
+        commit = (manifest.get("git") or {}).get("commit") or "unknown"
         return (
-            f"note: this results folder was started at commit {then[:12]}, the code is now at "
-            f"{now[:12]}; use --fresh if the change affects the model"
+            f"note: the copsim source has changed since this results folder was started "
+            f"(then at commit {commit[:12]}); runs from different code are mixed unless "
+            "you start again with --fresh"
         )
     return None
 
@@ -290,7 +303,8 @@ def run_sweep(
         summary.dry_run = True
         return summary
     store, manifest = _open_store(cfg, design, path, resume, fresh, source)
-    warning = _provenance_warning(manifest)
+    digest = source_digest()
+    warning = _provenance_warning(manifest, digest)
     if warning:
         summary.messages.append(warning)
     if manifest.get("status") == "complete":
@@ -311,6 +325,7 @@ def run_sweep(
         "workers": workers,
         "status": "running",
         "scheduler": scheduler,
+        "source_digest": digest,
     }
     for earlier in manifest["sessions"]:
         if earlier.get("status") == "running":  # that process died without a word
