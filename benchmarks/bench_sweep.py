@@ -3,7 +3,9 @@
 Runs the same small experiment once per (backend, workers) setting into a fresh
 temporary folder and prints wall time and runs/s, including everything a user
 waits for: starting workers (or a Dask LocalCluster), running, writing Parquet
-parts and consolidating them.  The results of all settings are checked to be
+parts and consolidating them.  On a shared machine wall time depends on what else
+runs, so CPU seconds of all processes (this one and its finished workers) and the
+load average are printed too; runs per CPU second is the steadier number.  The results of all settings are checked to be
 identical.
 
     python benchmarks/bench_sweep.py                 # social layer, 240 runs
@@ -13,6 +15,8 @@ identical.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -52,13 +56,20 @@ def write_config(folder: Path, args: argparse.Namespace) -> Path:
     return path
 
 
-def measure(config: Path, backend: str, workers: int, out: Path) -> tuple[float, int]:
-    """Wall seconds and runs of one complete sweep."""
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes (workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure(config: Path, backend: str, workers: int, out: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (all processes) and runs of one complete sweep."""
     from copsim.sweep.runner import run_sweep
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     summary = run_sweep(config, backend=backend, workers=workers, progress=False, out=out)
-    return time.perf_counter() - start, summary.executed
+    return time.perf_counter() - start, cpu_seconds() - cpu, summary.executed
 
 
 def main() -> None:
@@ -82,7 +93,7 @@ def main() -> None:
         reference = None
         for backend, workers in SETTINGS:
             out = folder / f"{backend}-{workers}"
-            seconds, runs = measure(config, backend, workers, out)
+            seconds, cpu, runs = measure(config, backend, workers, out)
             rows.append(
                 {
                     "backend": backend,
@@ -90,6 +101,9 @@ def main() -> None:
                     "runs": runs,
                     "seconds": round(seconds, 2),
                     "runs/s": round(runs / seconds, 1),
+                    "cpu_s": round(cpu, 1),
+                    "runs/cpu_s": round(runs / cpu, 1) if cpu > 0 else None,
+                    "load": round(os.getloadavg()[0], 1),
                 }
             )
             print(rows[-1], flush=True)
@@ -101,9 +115,10 @@ def main() -> None:
             else:
                 pd.testing.assert_frame_equal(reference, table, check_exact=True)
     print()
+    same = "results identical across settings" if source_digest() == digest else "not compared"
     print(
         f"{args.runs} runs, {args.steps} steps, {args.practitioners} practitioners, "
-        f"preset {args.preset or '(defaults)'}; results identical across settings"
+        f"preset {args.preset or '(defaults)'}; {same}"
     )
     print(pd.DataFrame(rows).to_string(index=False))
 
