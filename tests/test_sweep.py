@@ -255,7 +255,7 @@ class FragileModel(CoPModel):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, reference):
-    config = write_config(tmp_path, model="test_sweep:FragileModel")
+    config = write_config(tmp_path, model=f"{__name__}:FragileModel")
     summary = run_sweep(config, workers=1, progress=False)
     assert summary.complete and summary.executed == 12 and summary.failed_total == 3
     assert "3 runs failed" in str(summary)
