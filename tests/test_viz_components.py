@@ -182,7 +182,7 @@ def test_finished_run_disables_step_and_says_so():
 def test_play_steps_until_paused():
     session = Session("bindura_eag")
     rc = render(session)
-    select(rc, "Speed").v_model = 15
+    select(rc, "Speed of Play").v_model = 15
     button(rc, "Play").click()
     deadline = time.monotonic() + 20
     while session.steps < 3 and time.monotonic() < deadline:

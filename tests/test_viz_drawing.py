@@ -129,3 +129,13 @@ def test_charts_say_when_there_is_no_money():
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "no money in this scenario" in texts
     assert drawing.nice_step(100) == 20 and drawing.nice_step(1.0, 4) == 0.5
+
+
+def test_time_axis_is_fixed_to_the_horizon_unless_open_ended():
+    short = Run(Params.preset("bindura_eag"), seed=1)
+    assert drawing.chart_horizon([short]) == 80
+    march = Run(Params.preset("march1991"), seed=1)
+    assert drawing.chart_horizon([march]) == 10
+    for _ in range(12):
+        march.step()
+    assert drawing.chart_horizon([march]) == 12

@@ -91,7 +91,7 @@ def test_moving_the_asymmetry_slider_and_resetting_changes_the_model(view: ViewP
     control.filter(has_text="Power asymmetry: 4").wait_for()
     page.get_by_text("Changed but not applied yet: Power asymmetry 1.5 → 4").wait_for()
     view.shot("03-slider-moved")
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset", exact=True).click()
     page.get_by_text("Changed but not applied yet").wait_for(state="detached")
     page.get_by_text("For researchers: the exact parameters of this run").click()
     row = page.locator("tr", has=page.locator("code", has_text=re.compile("^power_asymmetry$")))
@@ -109,12 +109,12 @@ def test_seed_field_rejects_bad_input_with_a_visible_message(view: ViewPage):
     message = page.get_by_text("Seed not accepted: 'forty-two' is not a seed")
     message.wait_for()
     assert message.is_visible()
-    assert page.get_by_role("button", name="Reset").is_disabled()
+    assert page.get_by_role("button", name="Reset", exact=True).is_disabled()
     view.shot("05-bad-seed")
     seed.fill("42")
     seed.press("Enter")
     message.wait_for(state="detached")
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset", exact=True).click()
     page.locator(".copsim-log", has_text="(seed 42)").wait_for()
     assert view.errors == []
 
@@ -123,7 +123,7 @@ def test_side_by_side_steps_two_runs_with_one_seed(view: ViewPage):
     page = view.page
     page.get_by_text("Side by side: same seed, one change").click()
     page.get_by_text("Run A: 1.5 (as set above)").wait_for()
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset", exact=True).click()
     page.locator(".copsim-community").nth(1).wait_for()
     assert page.locator(".copsim-community").count() == 2
     assert page.get_by_role("heading", name="Run A: power asymmetry 1.5").is_visible()
@@ -138,9 +138,9 @@ def test_side_by_side_steps_two_runs_with_one_seed(view: ViewPage):
 
 def test_play_and_pause(view: ViewPage):
     page = view.page
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     wait_status(view, r"Step ([3-9]|\d\d) of 80")
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for()
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
     view.shot("07-after-play")
     assert view.errors == []

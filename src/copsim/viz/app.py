@@ -33,11 +33,16 @@ def Page():
 
 @solara.component
 def TeachingView(session: Session):
-    """The whole view of one session: controls on the left, the community on the right."""
+    """The whole view of one session: settings on the left, the run on the right.
+
+    Only :func:`~copsim.viz.components.LiveView` listens to steps; this component
+    and the settings panels re-render when settings change, not on every step.
+    """
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(ui.DEFAULT_SPEED)
     colour_by = solara.use_reactive("")
     reset_error = solara.use_reactive(None)
+    seed_error = solara.use_reactive(None)
     ui.use_player(session, playing, speed)
 
     def on_pick(name: str) -> None:
@@ -57,14 +62,21 @@ def TeachingView(session: Session):
             with solara.Column(gap="8px", style=SIDE_STYLE, classes=["copsim-controls"]):
                 with solara.Card("1 · Scenario", margin=0):
                     ui.ScenarioPicker(session, on_pick)
-                with solara.Card("2 · Run", margin=0):
-                    ui.RunControls(session, playing, speed, on_reset, reset_error.value)
+                with solara.Card("2 · Seed and speed", margin=0):
+                    ui.SeedAndSpeed(session, speed, seed_error)
                 with solara.Card("3 · Compare", margin=0):
                     ui.ComparePanel(session)
                 with solara.Card("4 · Settings", margin=0):
                     ui.SettingsPanel(session)
             with solara.Column(gap="8px", style=MAIN_STYLE, classes=["copsim-main"]):
-                ui.LiveView(session, colour_by)
+                ui.LiveView(
+                    session,
+                    colour_by,
+                    playing,
+                    on_reset,
+                    seed_error.value is not None,
+                    reset_error.value,
+                )
                 ui.ResearchDetails(session)
 
 

@@ -1,15 +1,14 @@
 """The Solara components of the teaching view.
 
-Two counters tell components when to redraw.  Every component that shows
-something a step changes reads Mesa's ``update_counter``
-(``mesa.visualization.utils``) and every step calls Mesa's ``force_update``:
-that is how SolaraViz refreshes its own components, and a component that does
-not read the counter would not redraw after a step.  The controls read
-:data:`settings_counter` instead, bumped by :func:`settings_changed`, so a
-step does not re-render the dozens of sliders in the sidebar.  Both are
-``solara.reactive`` values, which Solara keeps per browser session, like the
-:class:`Session` itself.
-"""
+Two counters tell components when to redraw.  Every step calls Mesa's
+``force_update`` (``mesa.visualization.utils``), as SolaraViz does; a
+component only redraws after a step if it reads Mesa's ``update_counter``
+or gets its value as an argument.  The page reads the counter once and passes
+it down as ``tick`` to the components that show the run (one listener, so one
+render pass per step).  The controls read :data:`settings_counter` instead,
+bumped by :func:`settings_changed`, so a step does not re-render the dozens
+of sliders in the sidebar.  Both are ``solara.reactive`` values, which Solara
+keeps per browser session, like the :class:`Session` itself."""
 
 from __future__ import annotations
 
@@ -30,7 +29,7 @@ SPEEDS = (1, 2, 4, 8, 15)
 DEFAULT_SPEED = 4
 #: Bumped whenever the staged settings change (the controls redraw on it, not on steps).
 settings_counter = solara.reactive(0)
-HELP_STYLE = "font-size: 12px; color: #5f5f5f; margin: -6px 0 10px 0; line-height: 1.3;"
+HELP_STYLE = "font-size: 12px; color: #5f5f5f; margin: 0 0 6px 0; line-height: 1.3;"
 CHIP_STYLE = (
     "display:inline-block; padding:2px 12px; border-radius:14px; color:white; "
     "font-weight:600; margin-right:8px;"
@@ -66,32 +65,24 @@ def ControlWidget(
     disabled: bool = False,
     prefix: str = "",
 ):
-    """One parameter as a slider, menu or checkbox, with its plain-language help."""
+    """One parameter as a slider, menu or checkbox, with its plain-language help.
+
+    Plain Vuetify widgets with a persistent hint: one element per control keeps the
+    widget tree small, and Solara walks the whole tree on every render.
+    """
     name = prefix + control.label
-    label = f"{name}: {control.describe(value)}"
-    if control.kind == "float":
+    common = dict(hint=control.help, persistent_hint=True, disabled=disabled, class_="mb-3")
+    if control.kind in ("float", "int"):
         low, high = control.widget_range(value)
-        solara.SliderFloat(
-            label,
-            value=float(value),
+        solara.v.Slider(
+            label=f"{name}: {control.describe(value)}",
+            v_model=value,
+            on_v_model=lambda v: on_value(control.coerce(v)),
             min=low,
             max=high,
             step=control.step,
-            on_value=on_value,
-            disabled=disabled,
-            thumb_label=False,
-        )
-    elif control.kind == "int":
-        low, high = control.widget_range(value)
-        solara.SliderInt(
-            label,
-            value=int(value),
-            min=int(low),
-            max=int(high),
-            step=int(control.step),
-            on_value=on_value,
-            disabled=disabled,
-            thumb_label=False,
+            dense=True,
+            **common,
         )
     elif control.kind == "choice":
         solara.v.Select(
@@ -99,14 +90,13 @@ def ControlWidget(
             items=[{"text": text, "value": v} for v, text in control.choice_labels],
             v_model=value,
             on_v_model=on_value,
-            disabled=disabled,
             dense=True,
+            **common,
         )
     else:
-        solara.Checkbox(
-            label=control.label, value=bool(value), on_value=on_value, disabled=disabled
+        solara.v.Checkbox(
+            label=name, v_model=bool(value), on_v_model=on_value, dense=True, **common
         )
-    _help(control.help)
 
 
 @solara.component
@@ -129,18 +119,12 @@ def ScenarioPicker(session: Session, on_pick: Callable[[str], None]):
 
 
 @solara.component
-def RunControls(
-    session: Session,
-    playing: solara.Reactive[bool],
-    speed: solara.Reactive[int],
-    on_reset: Callable[[], None],
-    reset_error: str | None,
+def SeedAndSpeed(
+    session: Session, speed: solara.Reactive[int], seed_error: solara.Reactive[str | None]
 ):
-    """Play / pause / step / reset, the speed, the seed field and pending changes."""
-    update_counter.get()
+    """The seed field (validated: text arrives as a string) and the playing speed."""
     settings_counter.get()
     seed_text = solara.use_reactive(str(session.staged.seed))
-    seed_error = solara.use_reactive(None)
 
     def on_seed(text: str | None) -> None:
         seed_text.set(text or "")
@@ -152,12 +136,46 @@ def RunControls(
             seed_error.set(None)
         settings_changed()
 
+    solara.InputText(
+        "Seed",
+        value=seed_text.value,
+        on_value=on_seed,
+        error=seed_error.value or False,
+        message="Same seed + same settings = the same run, every time.",
+    )
+    if seed_error.value:
+        solara.Error(f"Seed not accepted: {seed_error.value}", dense=True)
+    solara.v.Select(
+        label="Speed of Play",
+        items=[{"text": f"{s} step{'s' if s > 1 else ''} per second", "value": s} for s in SPEEDS],
+        v_model=speed.value,
+        on_v_model=speed.set,
+        dense=True,
+    )
+
+
+@solara.component
+def Transport(
+    session: Session,
+    playing: solara.Reactive[bool],
+    on_reset: Callable[[], None],
+    reset_blocked: bool,
+    reset_error: str | None,
+    tick: int,
+    revision: int,
+):
+    """Play / pause / step / reset, what is waiting for Reset, and the end of a run.
+
+    ``tick`` is Mesa's update counter and ``revision`` the settings counter, passed
+    down so the buttons follow each step and the note follows each change.
+    """
+
     def on_step() -> None:
         session.step()
         force_update()
 
     running = session.running
-    with solara.Row(gap="8px"):
+    with solara.Row(gap="8px", style="align-items: center; flex-wrap: wrap;"):
         solara.Button(
             "Pause" if playing.value else "Play",
             icon_name="mdi-pause" if playing.value else "mdi-play",
@@ -179,25 +197,11 @@ def RunControls(
             color="primary",
             outlined=True,
             on_click=on_reset,
-            disabled=seed_error.value is not None,
+            disabled=reset_blocked,
         )
-    solara.v.Select(
-        label="Speed",
-        items=[{"text": f"{s} step{'s' if s > 1 else ''} per second", "value": s} for s in SPEEDS],
-        v_model=speed.value,
-        on_v_model=speed.set,
-        dense=True,
-    )
-    solara.InputText(
-        "Seed",
-        value=seed_text.value,
-        on_value=on_seed,
-        error=seed_error.value or False,
-        message="Same seed + same settings = the same run, every time.",
-    )
     pending = session.pending()
-    if seed_error.value:
-        solara.Error(f"Seed not accepted: {seed_error.value}", dense=True)
+    if reset_blocked:
+        solara.Error("Fix the seed (left) before pressing Reset.", dense=True)
     elif pending:
         solara.Warning(
             "Changed but not applied yet: " + "; ".join(pending) + ". Press Reset to start a "
@@ -350,8 +354,7 @@ def CommunityView(session: Session, colour_by: solara.Reactive[str], tick: int):
 @solara.component
 def ChartsView(session: Session, tick: int):
     """The four live charts."""
-    width = 640.0 if len(session.runs) == 1 else 900.0
-    svg = drawing.charts_svg(session.runs, session.run_names(), width)
+    svg = drawing.charts_svg(session.runs, session.run_names())
     solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["copsim-charts"])
 
 
@@ -463,14 +466,29 @@ def _heading(text: str) -> None:
 
 
 @solara.component
-def LiveView(session: Session, colour_by: solara.Reactive[str]):
-    """Everything a step changes, in one component that reads Mesa's update counter.
+def LiveView(
+    session: Session,
+    colour_by: solara.Reactive[str],
+    playing: solara.Reactive[bool],
+    on_reset: Callable[[], None],
+    reset_blocked: bool,
+    reset_error: str | None,
+):
+    """Everything in the main area that a step changes, with the Play/Step/Reset buttons.
 
-    Its children get the counter's value as ``tick``: a changed argument makes
-    them redraw, and one listener means one render pass per step.
+    This is the one component that reads Mesa's update counter; it passes the value
+    down as ``tick``.  A changed argument makes a component redraw, components whose
+    arguments did not change are skipped, and the sidebar is not touched: Solara walks
+    the whole tree on every render, so one small listener keeps a step cheap.  It also
+    reads the settings counter, to show what is waiting for Reset.
     """
     tick = update_counter.get()
-    StatusBar(session, tick)
+    revision = settings_counter.get()
+    with solara.Row(gap="24px", style="align-items: flex-start; flex-wrap: wrap;"):
+        with solara.Column(gap="4px"):
+            Transport(session, playing, on_reset, reset_blocked, reset_error, tick, revision)
+        with solara.Column(gap="0px", style="flex: 1 1 400px;"):
+            StatusBar(session, tick)
     Explainer()
     if len(session.runs) == 1:
         with solara.Columns([1, 1]):

@@ -115,47 +115,52 @@ def _disc(
         r = radius * layout.ring_radius(threshold)
         canvas.circle(cx, cy, r, stroke="#8c8c8c", stroke_width=0.8, dash="3 3")
 
-    for ghost in (g for g in run.visible_ghosts() if g.space == space):
-        gx, gy = layout.positions(np.array([ghost.person]), np.array([ghost.participation]))
-        colour = member_colours(
-            model.identity_names, colour_by, ghost.identity[None, :], np.array([ghost.knowledge])
-        )[0]
-        fade = 1.0 - (run.steps - ghost.step) / FADE_STEPS
-        canvas.circle(
-            cx + radius * gx[0],
-            cy - radius * gy[0],
-            float(dot_radius(ghost.weight, 50)),
-            fill=colour,
-            stroke=BAD if ghost.excluded else "#777777",
+    ghosts = [g for g in run.visible_ghosts() if g.space == space]
+    if ghosts:
+        gx, gy = layout.positions(
+            np.array([g.person for g in ghosts]), np.array([g.participation for g in ghosts])
+        )
+        canvas.dots(
+            cx + radius * gx,
+            cy - radius * gy,
+            dot_radius(np.array([g.weight for g in ghosts]), 50),
+            member_colours(
+                model.identity_names,
+                colour_by,
+                np.array([g.identity for g in ghosts]),
+                np.array([g.knowledge for g in ghosts]),
+            ),
+            ["left" + (" after a rejected challenge" if g.excluded else "") for g in ghosts],
+            stroke=[BAD if g.excluded else "#777777" for g in ghosts],
             stroke_width=1.2,
-            opacity=0.5 * fade,
-            title="left" + (" after a rejected challenge" if ghost.excluded else ""),
+            opacities=[0.5 * (1.0 - (run.steps - g.step) / FADE_STEPS) for g in ghosts],
         )
 
     members = np.flatnonzero(now.membership[space])
     part = now.participation[space, members]
     x, y = layout.positions(now.ids[members], part)
+    x, y = cx + radius * x, cy - radius * y
     colours = member_colours(
         model.identity_names, colour_by, now.identity[members], now.knowledge[members]
     )
     radii = dot_radius(now.weight[members], members.size)
     order = np.argsort(-radii, kind="stable")  # big dots first, so small ones stay visible
-    for i in order:
-        slot = members[i]
-        canvas.circle(
-            cx + radius * x[i],
-            cy - radius * y[i],
-            float(radii[i]),
-            fill=colours[i],
-            stroke="#ffffff",
-            stroke_width=0.8,
-            title=_describe(run, slot, part[i], now.weight[slot], now.knowledge[slot]),
-        )
+    canvas.dots(
+        x[order],
+        y[order],
+        radii[order],
+        [colours[i] for i in order],
+        [
+            _describe(run, members[i], part[i], now.weight[members[i]], now.knowledge[members[i]])
+            for i in order
+        ],
+    )
+    for i, slot in enumerate(members):
         kind = run.highlights.get(int(now.ids[slot]))
         if kind is not None:
             canvas.circle(
-                cx + radius * x[i],
-                cy - radius * y[i],
+                x[i],
+                y[i],
                 float(radii[i]) + 5,
                 stroke=GOOD if kind[0] == "accepted" else BAD,
                 stroke_width=2.5,
@@ -322,10 +327,12 @@ def _panel(
         hi = 1.1 * peak if np.isfinite(peak) else hi
 
     def sx(step: np.ndarray | float) -> np.ndarray | float:
-        return left + (right - left) * np.asarray(step, dtype=np.float64) / horizon
+        """Canvas x of a step (arrays or single numbers)."""
+        return left + (right - left) * step / horizon
 
     def sy(value: np.ndarray | float) -> np.ndarray | float:
-        v = np.clip(np.asarray(value, dtype=np.float64), lo, hi)
+        """Canvas y of a value, clipped to the panel's range (arrays or single numbers)."""
+        v = np.clip(value, lo, hi) if isinstance(value, np.ndarray) else min(max(value, lo), hi)
         return bottom - (bottom - top) * (v - lo) / (hi - lo)
 
     canvas.text(x0 + 4, y0 + 14, title, size=13, weight="bold")
@@ -376,11 +383,24 @@ def _panel(
         )
 
 
+#: Runs longer than this get a time axis that grows with the run instead of a fixed one.
+FIXED_AXIS_UP_TO = 500
+
+
+def chart_horizon(runs: Sequence[Run]) -> int:
+    """The last step on the time axis: the scenario's horizon, so the axes stay put
+    while the run fills them; for open-ended runs (March's, to equilibrium) the
+    steps so far."""
+    steps = max(r.steps for r in runs)
+    limit = max(r.params.max_steps for r in runs)
+    return limit if limit <= FIXED_AXIS_UP_TO else max(10, steps)
+
+
 def charts_svg(runs: Sequence[Run], names: Sequence[str] = (), width: float = 640.0) -> str:
     """Four live charts (two by two); with two runs, A solid and B dashed in each."""
     height = width * 0.62
     canvas = Canvas(width, height + (22 if len(runs) > 1 else 0), label="Charts over time")
-    horizon = max(10, *(r.steps for r in runs))
+    horizon = chart_horizon(runs)
     shocks = sorted({s for r in runs for s in r.event_steps("shock")})
     for i, spec in enumerate(PANELS):
         row, col = divmod(i, 2)
