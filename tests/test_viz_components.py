@@ -15,8 +15,27 @@ from copsim.viz.app import Page, TeachingView  # noqa: E402
 from copsim.viz.session import Session  # noqa: E402
 
 
+OPEN: list = []
+
+
+@pytest.fixture(autouse=True)
+def close_pages():
+    """Close every page a test rendered: outside a Solara server the update counters
+    are process-wide, so an open page would keep redrawing during later tests."""
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
 def render(session: Session):
     _, rc = solara.render(TeachingView(session), handle_error=False)
+    OPEN.append(rc)
+    return rc
+
+
+def render_page():
+    _, rc = solara.render(Page(), handle_error=False)
+    OPEN.append(rc)
     return rc
 
 
@@ -141,8 +160,8 @@ def test_side_by_side_runs_two_settings_with_one_seed():
 
 
 def test_each_page_has_its_own_session():
-    _, first = solara.render(Page(), handle_error=False)
-    _, second = solara.render(Page(), handle_error=False)
+    first = render_page()
+    second = render_page()
     button(first, "Step").click()
     assert "Step 1 of" in status(first)
     assert "Step 0 of" in status(second)

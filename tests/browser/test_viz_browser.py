@@ -144,3 +144,24 @@ def test_play_and_pause(view: ViewPage):
     page.get_by_role("button", name="Play", exact=True).wait_for()
     view.shot("07-after-play")
     assert view.errors == []
+
+
+def test_a_funding_shock_shows_in_the_picture_the_charts_and_the_log(view: ViewPage):
+    page = view.page
+    pick_scenario(view, "Uganda-UK council partnerships (Johnson 2007)")
+    wait_status(view, r"Step 0 of 100")
+    shock_at = page.locator(".v-input", has_text="Shock at step:")
+    shock_at.locator(".v-slider__thumb-container").focus()
+    page.keyboard.press("Home")
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    shock_at.filter(has_text="Shock at step: 8").wait_for()
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("Changed but not applied yet").wait_for(state="detached")
+    step(view, 10)
+    wait_status(view, r"Step 10 of 100")
+    page.locator(".copsim-community", has_text="⚡ Funding cut by 85%").wait_for()
+    assert page.locator(".copsim-log", has_text="step 8 ⚡ Funding cut by 85%").count() == 1
+    wait_points(view, "funding in, per space", 11)
+    view.shot("08-funding-shock")
+    assert view.errors == []
