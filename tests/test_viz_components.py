@@ -14,7 +14,6 @@ from solara.widgets import HTML  # noqa: E402
 from copsim.viz.app import Page, TeachingView  # noqa: E402
 from copsim.viz.session import Session  # noqa: E402
 
-
 OPEN: list = []
 
 
