@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         ):
             times = browser_step_times(title, args.steps)
             print(
-                f"{scenario:26s} browser wall, click to new step drawn: {summary(times)}",
+                f"{scenario:26s} browser: click to new step drawn {summary(times)}",
                 flush=True,
             )
     return 0
