@@ -186,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     figures = args.figures or args.out / "figures"
+    commit = git_commit()  # the code the runs use, read before they start
     start = time.perf_counter()
     pairs = run_facts(chosen, args.seeds, root=args.root, workers=args.workers)
     seconds = time.perf_counter() - start
@@ -203,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "workers": args.workers,
         "wall_seconds": round(seconds, 1),
         "copsim": __version__,
-        "commit": git_commit(),
+        "commit": commit,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "files": [str(p) for p in written],

@@ -22,7 +22,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -111,6 +111,10 @@ class Arm:
         """An arm from keyword overrides (stored sorted, so equal arms compare equal)."""
         return cls(label, tuple(sorted(overrides.items())))
 
+    def with_overrides(self, **overrides: Any) -> Arm:
+        """The same arm with more overrides (e.g. a shorter horizon), same label."""
+        return Arm.of(self.label, **{**dict(self.overrides), **overrides})
+
     def params(self, base: Mapping[str, Any] | None = None) -> Params:
         """Validated parameters: defaults, then ``base`` (scale), then the arm."""
         return Params(**{**(base or {}), **dict(self.overrides)})
@@ -132,6 +136,14 @@ class Comparison:
     def arms(self) -> str:
         """'control -> treatment' for the table."""
         return f"{self.control.label} -> {self.treatment.label}"
+
+    def with_overrides(self, **overrides: Any) -> Comparison:
+        """The same comparison with ``overrides`` added to both arms."""
+        return replace(
+            self,
+            control=self.control.with_overrides(**overrides),
+            treatment=self.treatment.with_overrides(**overrides),
+        )
 
 
 @dataclass(frozen=True)
