@@ -45,3 +45,13 @@ def test_march_preset_uses_march_notation():
     assert Params.preset("march1991").n_practitioners == 50
     with pytest.raises(ParamsError, match="did you mean 'march1991'"):
         Params.preset("march1990")
+
+
+def test_parameter_table_in_docs_is_current():
+    """docs/parameters.md is generated from Params; a stale copy fails here."""
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "docs" / "make_parameters.py"
+    render = runpy.run_path(str(script))["render"]
+    assert script.with_name("parameters.md").read_text() == render()
