@@ -2,6 +2,7 @@
 # One entry point for a fresh clone: each command sets up what it needs, then runs.
 #   bash tasks.sh main    set up and run the main job (a sweep from configs/)
 #   bash tasks.sh test    set up and run the whole test suite (what CI runs)
+#   bash tasks.sh viz     set up and open the teaching view in the browser
 #   bash tasks.sh setup   only set up .venv
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -55,10 +56,13 @@ case "$cmd" in
     else
       "$VENV/bin/python" experiments/march1991.py --runs 1000 --out results/march1991 "$@"
     fi ;;
+  viz)
+    setup all
+    "$VENV/bin/copsim" viz "$@" ;;
   test)
     setup all
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/python" -m pytest "$@" ;;
-  *) sed -n '2,6p' "$0"; exit 2 ;;
+  *) sed -n '2,7p' "$0"; exit 2 ;;
 esac
