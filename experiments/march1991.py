@@ -37,7 +37,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -53,6 +53,7 @@ except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from copsim import __version__
+from copsim.files import atomic_write, write_table
 from copsim.march import (
     BATCH_SIZE,
     REFERENCE_FIGURE1,
@@ -81,26 +82,6 @@ def design(runs: int, other_runs: int) -> list[Cell]:
 
 
 # --------------------------------------------------------------------------- output
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write(tmp)`` to a temporary file beside ``path``, then move it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_table(frame: pd.DataFrame, out: Path, name: str) -> list[Path]:
-    """The table as Parquet and CSV; returns the two paths."""
-    parquet, csv = out / f"{name}.parquet", out / f"{name}.csv"
-    atomic_write(parquet, lambda p: frame.to_parquet(p, index=False))
-    atomic_write(csv, lambda p: frame.to_csv(p, index=False))
-    return [parquet, csv]
-
-
 def save_figure(fig: plt.Figure, path: Path) -> Path:
     """Save a figure as PNG (atomically) and close it."""
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=100))

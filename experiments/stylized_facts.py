@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -47,31 +46,12 @@ except ImportError:  # running from a checkout without installing
 
 from copsim import __version__
 from copsim.facts import FACTS, LEVEL, ROOT_SEED, Comparison, comparisons, run_facts, summarize
+from copsim.files import atomic_write, write_table
 
 STEM = "stylized_facts"
 
 
 # --------------------------------------------------------------------------- output
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write(tmp)`` to a temporary file beside ``path``, then move it in."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_table(frame: pd.DataFrame, out: Path, name: str) -> list[Path]:
-    """``frame`` as ``name.parquet`` and ``name.csv`` in ``out``; returns both paths."""
-    parquet, csv = out / f"{name}.parquet", out / f"{name}.csv"
-    atomic_write(parquet, lambda p: frame.to_parquet(p, index=False))
-    atomic_write(csv, lambda p: frame.to_csv(p, index=False, float_format="%.6g"))
-    return [parquet, csv]
-
-
 def git_commit() -> str:
     """The checkout's commit (with '+dirty' if tracked files changed), or 'unknown'."""
     root = Path(__file__).resolve().parents[1]
@@ -191,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs = run_facts(chosen, args.seeds, root=args.root, workers=args.workers)
     seconds = time.perf_counter() - start
     table = summarize(chosen, pairs)
-    written = write_table(table, args.out, STEM) + write_table(pairs, args.out, f"{STEM}_pairs")
+    written = write_table(table, args.out, STEM, "%.6g")
+    written += write_table(pairs, args.out, f"{STEM}_pairs", "%.6g")
     for number in sorted({c.fact for c in chosen}):
         written.append(save_figure(plot_fact(number, chosen, pairs), figures / f"fact{number}.png"))
     manifest = {

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from copsim import analysis as an
-from copsim.sweep.storage import atomic_write
+from copsim.files import atomic_write
 
 #: Outcomes headlined when the config does not say.
 PREFERRED_OUTCOMES = ("expansiveness", "defensiveness", "inclusion", "code_knowledge")

@@ -19,16 +19,16 @@ written last, after the chunk's other tables.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from copsim.files import atomic_write
 
 #: The tables of a results folder, in the order a chunk writes them (runs last).
 TABLES = ("steps", "agents", "runs")
@@ -36,28 +36,6 @@ MANIFEST = "manifest.json"
 #: Rows per row group of a consolidated file (parts are small; files read faster in big groups).
 ROW_GROUP_ROWS = 50_000
 _PART = re.compile(r"^(runs|steps|agents)-(\d+)\.parquet$")
-
-
-def _fsync(path: Path) -> None:
-    """Flush a written file to disk before it is moved into place."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary sibling of ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        write(tmp)
-        _fsync(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
