@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -113,9 +114,25 @@ def missing_assets(cache: Path | None = None) -> list[Asset]:
 
 
 def registry_url() -> str:
-    """The npm registry to use (environment overrides, no trailing slash)."""
+    """The npm registry to use, no trailing slash: an environment override, else the
+    registry the machine's own npm client is configured with, else npm's default."""
     url = os.environ.get("COPSIM_NPM_REGISTRY") or os.environ.get("NPM_CONFIG_REGISTRY")
-    return (url or DEFAULT_REGISTRY).rstrip("/")
+    return (url or _npm_configured_registry() or DEFAULT_REGISTRY).rstrip("/")
+
+
+def _npm_configured_registry() -> str | None:
+    """``npm config get registry`` when npm is installed (mirrors, proxies), else None."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    try:
+        done = subprocess.run(
+            [npm, "config", "get", "registry"], capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    url = done.stdout.strip()
+    return url if done.returncode == 0 and url.startswith(("http://", "https://")) else None
 
 
 def _get(url: str, timeout: float = 60.0) -> bytes:
@@ -167,7 +184,7 @@ def install(cache: Path | None = None, quiet: bool = False) -> list[Asset]:
     todo = missing_assets(cache)
     for asset in todo:
         if not quiet:
-            print(f"   fetching {asset.spec} from {registry_url()}")
+            print(f"   fetching {asset.spec} from the npm registry")
         fetch(asset, cache)
     return todo
 
