@@ -310,8 +310,8 @@ def run_units(
     return units, results
 
 
-#: Columns of the per-run table and their dtypes.
-RUN_COLUMNS: dict[str, str] = {
+#: Columns that say which design cell a row belongs to, and their dtypes.
+CELL_COLUMNS: dict[str, str] = {
     "study": "str",
     "cell": "int32",
     "p1": "float64",
@@ -320,6 +320,11 @@ RUN_COLUMNS: dict[str, str] = {
     "p4": "float64",
     "slow_share": "float64",
     "p1_slow": "float64",
+}
+
+#: Columns of the per-run table and their dtypes.
+RUN_COLUMNS: dict[str, str] = {
+    **CELL_COLUMNS,
     "batch": "int32",
     "run": "int32",
     "seed": "str",
@@ -330,14 +335,7 @@ RUN_COLUMNS: dict[str, str] = {
 
 #: Columns of the per-period path table (traced cells only) and their dtypes.
 PATH_COLUMNS: dict[str, str] = {
-    "study": "str",
-    "cell": "int32",
-    "p1": "float64",
-    "p2": "float64",
-    "p3": "float64",
-    "p4": "float64",
-    "slow_share": "float64",
-    "p1_slow": "float64",
+    **CELL_COLUMNS,
     "period": "int32",
     "runs": "int32",
     "code_knowledge": "float64",
