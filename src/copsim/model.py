@@ -191,10 +191,13 @@ class CoPModel(mesa.Model):
             self._home_version = self.members.version
         return self._home
 
-    def home_space(self) -> np.ndarray:
-        """Each practitioner's main space (where it participates most), 0 if none."""
-        home = self.home_pairs()
-        return np.where(home >= 0, self.members.space[np.maximum(home, 0)], 0)
+    def home_space(self, pair: np.ndarray | None = None) -> np.ndarray:
+        """Each practitioner's main space (where it participates most), 0 if none.
+
+        ``pair`` is this period's :meth:`home_pairs` when the caller already has it.
+        """
+        pair = self.home_pairs() if pair is None else pair
+        return np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
 
     def home_participation(self, home: np.ndarray | None = None) -> np.ndarray:
         """Participation in the home space per slot (0 for non-members)."""
@@ -361,7 +364,7 @@ class CoPModel(mesa.Model):
         """Who meets this period (by participation), in which (home) space, and the
         index of that home membership (-1 for none)."""
         pair = self.home_pairs()
-        home = np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+        home = self.home_space(pair)
         chance = self.home_participation(pair) * self.intensity[home]
         attend = self.present & (pair >= 0) & kn.bernoulli(self.rng, chance, chance.shape)
         return home, attend, pair
@@ -406,7 +409,7 @@ class CoPModel(mesa.Model):
         repertoires press harder on newcomers."""
         p = self.params
         pair = self.home_pairs()
-        home = np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+        home = self.home_space(pair)
         targets = self.codes[home]
         targets[:, self.tacit] = 0  # tacit knowledge is never in a repertoire
         newcomer = self.tenure < NEWCOMER_TENURE
@@ -470,7 +473,7 @@ class CoPModel(mesa.Model):
         p = self.params
         mb = self.members
         pair = self.home_pairs()
-        home = np.where(pair >= 0, mb.space[np.maximum(pair, 0)], 0)
+        home = self.home_space(pair)
         part = self.home_participation(pair)
         fit = np.where(pair >= 0, self.fit()[np.maximum(pair, 0)], 1.0)
         members = self.present & (pair >= 0)
@@ -542,7 +545,7 @@ class CoPModel(mesa.Model):
         empty places are filled by newcomers at the periphery."""
         p = self.params
         pair = self.home_pairs()
-        home = np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+        home = self.home_space(pair)
         inactive = self.home_participation(pair) < INACTIVE
         misfit = np.where(pair >= 0, 1.0 - self.fit()[np.maximum(pair, 0)], 1.0)
         chance = p.exit_rate + p.shock_exit_rate * (1.0 - self.intensity[home]) + 0.1 * inactive
