@@ -187,6 +187,46 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
     assert perceived[top].min() > perceived[bottom].max()
 
 
+def test_perceived_standing_ranks_present_members_only():
+    rng = np.random.default_rng(3)
+    power = rng.uniform(0.1, 1.0, 100)
+    scores = rng.integers(-30, 31, 100)
+    present = rng.random(100) < 0.6
+    perceived = pop.perceived_scores(scores, power, present, 1.0)
+    # the weakest present member stands at -1, the strongest at +1 (times half the range)
+    m = np.abs(scores[present]).max()
+    rank = (2 * perceived[present] - scores[present]) / m
+    assert rank.min() == pytest.approx(-1.0) and rank.max() == pytest.approx(1.0)
+    # empty slots, however powerful, do not change anyone's standing
+    moved = power.copy()
+    moved[~present] = 10.0
+    again = pop.perceived_scores(scores, moved, present, 1.0)
+    assert np.array_equal(again[present], perceived[present])
+
+
+def test_a_dissolved_space_stops_meeting_and_its_members_drift_away():
+    for funding in (True, False):
+        model = CoPModel(Params(**SMALL, funding=funding, exit_rate=0.0), rng=4)
+        model.alive[0] = False
+        inside = model.members.space == 0
+        before = model.members.participation[inside].sum()
+        for _ in range(5):
+            model.step()
+        assert model.intensity[0] == 0.0
+        assert model.members.participation[model.members.space == 0].sum() < 0.5 * before
+
+
+def test_inclusion_counts_the_starting_cohort_even_after_it_leaves():
+    model = CoPModel(Params(**SMALL), rng=5).run(10)
+    cohort = np.flatnonzero(model.cohort)
+    core = model.home_participation() >= model.params.core_threshold
+    outside = cohort[~core[cohort]]
+    assert outside.size > 0
+    before = model.metrics["inclusion"]
+    model._exit(outside, reason="exit")  # push out the cohort members still at the edge
+    assert model._measure()["inclusion"] == pytest.approx(before)
+
+
 def test_identity_similarity_matches_pairwise_definition():
     rng = np.random.default_rng(3)
     identity = rng.integers(0, 3, (30, 2)).astype(np.int16)

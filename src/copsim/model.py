@@ -308,7 +308,7 @@ class CoPModel(mesa.Model):
         """Funding arrives (or a shock strikes); members top up what is missing."""
         p = self.params
         if not p.funding:
-            self.intensity[:] = 1.0
+            self.intensity = self.alive.astype(float)  # a dissolved space no longer meets
             return
         kind = self.funder.strike(self.steps, self.rng)
         if kind is not None:
@@ -322,7 +322,8 @@ class CoPModel(mesa.Model):
         cost = np.where(self.alive, self.meeting_cost(), 0.0)
         shortfall = np.maximum(cost - self.funds, 0.0)
         contributions = self._members_contribute(shortfall)
-        self.intensity, self.funds = meeting_intensity(self.funds, contributions, cost)
+        intensity, self.funds = meeting_intensity(self.funds, contributions, cost)
+        self.intensity = np.where(self.alive, intensity, 0.0)  # a dissolved space never meets
 
     def meeting_cost(self) -> np.ndarray:
         """What a space needs this period: its participation relative to its founding
@@ -708,8 +709,8 @@ class CoPModel(mesa.Model):
                 (present & (part_home < p.periphery_threshold)).sum() / members
             ),
             "voice_gini": metrics.gini(voice),
-            "inclusion": float((self.cohort & core).sum() / self.cohort.sum())
-            if self.cohort.any()
+            "inclusion": float((self.cohort & core).sum() / self.cohort_size)
+            if self.cohort_size
             else 0.0,
             "purpose_alignment": alignment,
             "mutual_engagement": float(ex.engagement.mean())

@@ -133,14 +133,17 @@ def perceived_scores(
     With weight a / (1 + a) on power, at asymmetry 0 only performance counts
     (March's superior group); as asymmetry grows the powerful look superior
     whatever they did and the repertoire learns from them (Cooke & Kothari:
-    participation that reinforces the powerful).  Scaled to the score's range.
+    participation that reinforces the powerful).  Power is ranked among the
+    present members only, from -1 (least) to +1 (most), and scaled to the range of
+    their scores, so empty slots never shift anyone's standing.
     """
     if asymmetry == 0:
         return action_scores
-    m = np.abs(action_scores).max(initial=1)
-    rank = np.zeros(power.shape)
-    order = np.argsort(np.where(present, power, -np.inf), kind="stable")
-    rank[order] = np.linspace(-1.0, 1.0, power.size)
+    who = np.flatnonzero(present)
+    m = np.abs(action_scores[who]).max(initial=1)
+    rank = np.zeros(power.shape)  # empty slots keep 0; they are never members
+    order = who[np.argsort(power[who], kind="stable")]
+    rank[order] = np.linspace(-1.0, 1.0, who.size)
     bias = asymmetry / (1.0 + asymmetry)
     return (1.0 - bias) * action_scores + bias * m * rank
 
