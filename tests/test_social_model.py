@@ -32,6 +32,13 @@ def check_invariants(model: CoPModel) -> None:
     assert model.metrics["members"] == present.sum()
     assert np.all(np.isin(model.beliefs, (-1, 0, 1)))
     assert np.all(model.codes[:, model.tacit] == 0)
+    # cached quantities agree with a fresh computation from the current state
+    fresh = pop.power_weights(model.power, present, model.params.power_asymmetry)
+    assert np.array_equal(model.power_weights(), fresh)
+    mb = model.members
+    a, b = model.agenda[mb.space], model.purpose[mb.slot]
+    cosine = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert np.allclose(model.fit(), cosine)
 
 
 @pytest.mark.parametrize("preset", ["bindura_eag", "north_south_partnership", "ogp_workshop"])
@@ -175,14 +182,20 @@ def test_no_asymmetry_means_equal_weights_and_full_receptiveness():
     w = pop.power_weights(model.power, model.present, 0.0)
     assert np.allclose(w[model.present], 1.0)
     scores = np.arange(40)
-    assert np.array_equal(pop.perceived_scores(scores, model.power, model.present, 0.0), scores)
+    assert np.array_equal(
+        pop.perceived_scores(
+            scores, pop.power_rank(model.power, model.present), model.present, 0.0
+        ),
+        scores,
+    )
 
 
 def test_high_asymmetry_makes_the_powerful_look_superior():
     rng = np.random.default_rng(0)
     power = rng.uniform(0.1, 1.0, 200)
     scores = rng.integers(-30, 31, 200)
-    perceived = pop.perceived_scores(scores, power, np.ones(200, bool), 9.0)
+    everyone = np.ones(200, bool)
+    perceived = pop.perceived_scores(scores, pop.power_rank(power, everyone), everyone, 9.0)
     top, bottom = power > np.quantile(power, 0.8), power < np.quantile(power, 0.2)
     assert perceived[top].min() > perceived[bottom].max()
 
@@ -192,7 +205,7 @@ def test_perceived_standing_ranks_present_members_only():
     power = rng.uniform(0.1, 1.0, 100)
     scores = rng.integers(-30, 31, 100)
     present = rng.random(100) < 0.6
-    perceived = pop.perceived_scores(scores, power, present, 1.0)
+    perceived = pop.perceived_scores(scores, pop.power_rank(power, present), present, 1.0)
     # the weakest present member stands at -1, the strongest at +1 (times half the range)
     m = np.abs(scores[present]).max()
     rank = (2 * perceived[present] - scores[present]) / m
@@ -200,7 +213,7 @@ def test_perceived_standing_ranks_present_members_only():
     # empty slots, however powerful, do not change anyone's standing
     moved = power.copy()
     moved[~present] = 10.0
-    again = pop.perceived_scores(scores, moved, present, 1.0)
+    again = pop.perceived_scores(scores, pop.power_rank(moved, present), present, 1.0)
     assert np.array_equal(again[present], perceived[present])
 
 

@@ -74,11 +74,10 @@ def identity_distance(identity: np.ndarray, left: np.ndarray, right: np.ndarray)
     return (identity[left] != identity[right]).mean(axis=1)
 
 
-def purpose_similarity(purpose: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Cosine similarity of two purpose profiles (1 = same priorities)."""
-    a, b = purpose[left], purpose[right]
-    norm = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return (a * b).sum(axis=1) / np.where(norm > 0, norm, 1.0)
+def purpose_similarity(unit_purpose: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Cosine similarity of two purpose profiles (1 = same priorities), from
+    profiles already scaled to unit length."""
+    return np.einsum("ij,ij->i", unit_purpose[left], unit_purpose[right])
 
 
 def converse(

@@ -19,7 +19,17 @@ def belief_diversity(beliefs: np.ndarray) -> float:
     # sum(b) = n(+1) - n(-1) and sum(|b|) = n(+1) + n(-1)
     total = beliefs.sum(axis=0, dtype=np.int64)
     decided = np.abs(beliefs).sum(axis=0, dtype=np.int64)
-    n = beliefs.shape[0]
+    return diversity_from_sums(total, decided, beliefs.shape[0])
+
+
+def diversity_from_sums(total: np.ndarray, decided: np.ndarray, n: int) -> float:
+    """:func:`belief_diversity` from per-dimension sums of b and |b| over n people.
+
+    Lets a caller that already has the column sums (e.g. from one matrix
+    product over the present members) skip a second pass over the beliefs.
+    """
+    if n == 0:
+        return 0.0
     shares = np.stack([(decided - total) / 2, n - decided, (decided + total) / 2]) / n
     simpson = 1.0 - (shares**2).sum(axis=0)
     return float(simpson.mean() / (2.0 / 3.0))

@@ -112,8 +112,11 @@ class CoPModel(mesa.Model):
         self.power = pop.power_of(self.resources)
         self.income = self.resources[:, 1].copy()
         self.members = Memberships(spaces, n)
-        self._home_version = self._fit_key = None
+        self._home_version = self._fit_key = self._power_key = self._rank_key = None
+        self._cosine_version = -1
+        self._people_version = 0  # bumped whenever someone leaves or enters
         self._purpose_version = 0  # bumped whenever agendas or purposes change
+        self._unit_purpose_version = -1
         self.agenda = np.full((spaces, self.purpose.shape[1]), 1.0 / self.purpose.shape[1])
         self.funds = np.ones(spaces)
         self.intensity = np.ones(spaces)
@@ -225,8 +228,34 @@ class CoPModel(mesa.Model):
         disability".  Receptiveness is min(1, 1 / power weight), so at
         asymmetry 0 everyone learns at the full rate.
         """
-        w = pop.power_weights(self.power, self.present, self.params.power_asymmetry)
-        return np.minimum(1.0, 1.0 / np.maximum(w, 1e-12))
+        self._refresh_power()
+        return self._receptiveness
+
+    def power_weights(self) -> np.ndarray:
+        """Per slot: (power / mean power of those present) ** asymmetry, 0 if absent.
+
+        Cached until someone leaves or enters (power and presence change only then).
+        """
+        self._refresh_power()
+        return self._power_w
+
+    def _refresh_power(self) -> None:
+        if self._power_key == self._people_version:
+            return
+        a = self.params.power_asymmetry
+        self._power_w = pop.power_weights(self.power, self.present, a)
+        self._receptiveness = np.minimum(1.0, 1.0 / np.maximum(self._power_w, 1e-12))
+        self._power_key = self._people_version
+
+    def power_rank(self) -> np.ndarray:
+        """Per slot: power rank among those present, -1 (least) to +1 (most), 0 if absent.
+
+        Cached until someone leaves or enters.
+        """
+        if self._rank_key != self._people_version:
+            self._power_rank = pop.power_rank(self.power, self.present)
+            self._rank_key = self._people_version
+        return self._power_rank
 
     def fit(self) -> np.ndarray:
         """Per membership: cosine similarity of the member's purpose with the agenda.
@@ -236,11 +265,19 @@ class CoPModel(mesa.Model):
         key = (self.members.version, self._purpose_version)
         if self._fit_key != key:
             mb = self.members
-            a = self.agenda / np.maximum(np.linalg.norm(self.agenda, axis=1), 1e-12)[:, None]
-            b = self.purpose / np.maximum(np.linalg.norm(self.purpose, axis=1), 1e-12)[:, None]
-            self._fit = np.einsum("ij,ij->i", a[mb.space], b[mb.slot])
+            if self._cosine_version != self._purpose_version:  # (N, S): small
+                self._cosine = self.unit_purpose() @ pop.unit_rows(self.agenda).T
+                self._cosine_version = self._purpose_version
+            self._fit = self._cosine.reshape(-1)[mb.slot * self._cosine.shape[1] + mb.space]
             self._fit_key = key
         return self._fit
+
+    def unit_purpose(self) -> np.ndarray:
+        """Purpose profiles scaled to unit length (cached until purposes change)."""
+        if self._unit_purpose_version != self._purpose_version:
+            self._unit_purpose = pop.unit_rows(self.purpose)
+            self._unit_purpose_version = self._purpose_version
+        return self._unit_purpose
 
     def alignment(self) -> np.ndarray:
         """(S, N) purpose-agenda fit of every member (0 outside a space), for reading."""
@@ -395,7 +432,7 @@ class CoPModel(mesa.Model):
         )
         for side in (left, right):  # withdrawal after conflict, in the pair's space
             self.members.participation[pair[side[conflict]]] *= 1.0 - p.withdrawal
-        similarity = conv.purpose_similarity(self.purpose, left, right) * ~conflict
+        similarity = conv.purpose_similarity(self.unit_purpose(), left, right) * ~conflict
         self.gain = learned / self.beliefs.shape[1]
         self.engagement[:] = 0.0
         self.engagement[left], self.engagement[right] = similarity, similarity
@@ -433,8 +470,10 @@ class CoPModel(mesa.Model):
         """
         p = self.params
         code_scores = kn.score(self.codes, self.reality)
-        power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
-        perceived = pop.perceived_scores(action_scores, self.power, self.present, p.power_asymmetry)
+        power_w = self.power_weights()
+        perceived = pop.perceived_scores(
+            action_scores, self.power_rank(), self.present, p.power_asymmetry
+        )
         mb = self.members
         superior = perceived[mb.slot] > code_scores[mb.space]
         weights = superior * mb.participation * power_w[mb.slot]
@@ -528,7 +567,7 @@ class CoPModel(mesa.Model):
         each member's say weighted by power and participation (Lave & Wenger's
         legitimate peripheral participation; Chambers: whose knowledge counts)."""
         p = self.params
-        power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
+        power_w = self.power_weights()
         mb = self.members
         grantors = mb.participation * power_w[mb.slot]
         levels = [len(v) for v in self.identity_levels.values()]
@@ -572,7 +611,7 @@ class CoPModel(mesa.Model):
         voice, weighted by voice; purposes drift (Johnson: purposes change over time)."""
         p = self.params
         if p.conversation_as_data:
-            power_w = pop.power_weights(self.power, self.present, p.power_asymmetry)
+            power_w = self.power_weights()
             voice = self.members.participation * power_w[self.members.slot]
             voiced = self._weighted_mean_purpose(voice)
             self.agenda += p.agenda_adaptation * (voiced - self.agenda)
@@ -592,6 +631,7 @@ class CoPModel(mesa.Model):
         if slots.size == 0:
             return
         self.present[slots] = False
+        self._people_version += 1
         self.members.drop_slots(slots)
         self.founder[slots] = False
         self.cohort[slots] = False
@@ -616,11 +656,13 @@ class CoPModel(mesa.Model):
             return
         fresh = pop.draw_newcomers(self.rng, p, slots.size)
         self.identity[slots], self.purpose[slots] = fresh.identity, fresh.purpose
+        self._purpose_version += 1
         self.resources[slots] = fresh.resources
         self.power[slots] = pop.power_of(fresh.resources)
         self.income[slots] = fresh.resources[:, 1]
         self.beliefs[slots] = kn.draw_beliefs(self.rng, (slots.size, self.beliefs.shape[1]))
         self.present[slots] = True
+        self._people_version += 1
         self.tenure[slots] = 0
         self.gain[slots] = 0.0
         self.peripheral_origin[slots] = True
@@ -683,8 +725,16 @@ class CoPModel(mesa.Model):
         mb = self.members
         part_home = self.home_participation()
         core = present & (part_home >= p.core_threshold)
-        diversity = metrics.belief_diversity(self.beliefs[present])
-        power_w = pop.power_weights(self.power, present, p.power_asymmetry)
+        # one pass over the beliefs: column sums of b and |b| over those present
+        # (float32 products are exact for these integer counts)
+        weights = present.astype(np.float32)
+        held = self.beliefs.astype(np.float32)
+        total = weights @ held
+        decided = weights @ np.abs(held, out=held)
+        n_present = int(present.sum())
+        diversity = metrics.diversity_from_sums(total, decided, n_present)
+        m = self.beliefs.shape[1]
+        power_w = self.power_weights()
         voice = mb.per_slot(mb.participation * power_w[mb.slot])[present]
         members = max(int(present.sum()), 1)
         mass = mb.participation.sum()
@@ -696,9 +746,9 @@ class CoPModel(mesa.Model):
             "code_knowledge": float(kn.knowledge(self.codes[self.alive], self.reality).mean())
             if self.alive.any()
             else 0.0,
-            "mean_individual_knowledge": metrics.mean_knowledge(
-                self.beliefs[present], self.reality
-            ),
+            "mean_individual_knowledge": float(total @ self.reality) / (n_present * m)
+            if n_present
+            else 0.0,
             "belief_diversity": diversity,
             "members": float(present.sum()),
             "exits": float(self.exits),

@@ -30,7 +30,7 @@ DEFENSIVE_AT and is at least expansiveness; otherwise *stagnant*.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,6 +49,19 @@ class Baseline:
     diversity: float  # initial belief diversity
     powerful_view: np.ndarray  # (S, m) initial view of each space's most powerful tenth
     codified: np.ndarray  # (m,) bool: dimensions a repertoire can hold (not tacit)
+    _best: dict[bytes, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def best_founder(self, reality: np.ndarray) -> float:
+        """Knowledge of the best founding member on the codified dimensions.
+
+        Remembered until reality changes (it is asked for every period).
+        """
+        key = reality.tobytes()
+        if key not in self._best:
+            keep = self.codified
+            self._best.clear()  # only the current reality is worth remembering
+            self._best[key] = float(kn.knowledge(self.beliefs[:, keep], reality[keep]).max())
+        return self._best[key]
 
 
 def powerful_view(beliefs: np.ndarray, power: np.ndarray, membership: np.ndarray) -> np.ndarray:
@@ -74,7 +87,7 @@ def novelty(codes: np.ndarray, reality: np.ndarray, baseline: Baseline, alive: n
     if not alive.any() or not keep.any():
         return 0.0
     code_k = float(kn.knowledge(codes[alive][:, keep], reality[keep]).mean())
-    best = float(kn.knowledge(baseline.beliefs[:, keep], reality[keep]).max())
+    best = baseline.best_founder(reality)
     if best >= 1.0:
         return 0.0
     return float(np.clip((code_k - best) / (1.0 - best), 0.0, 1.0))

@@ -125,27 +125,38 @@ def power_weights(power: np.ndarray, present: np.ndarray, asymmetry: float) -> n
     return np.where(present, (power / mean) ** asymmetry, 0.0)
 
 
+def power_rank(power: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Each present member's power rank among those present, from -1 (least) to +1
+    (most); 0 for empty slots, which are never members."""
+    who = np.flatnonzero(present)
+    rank = np.zeros(power.shape)
+    rank[who[np.argsort(power[who], kind="stable")]] = np.linspace(-1.0, 1.0, who.size)
+    return rank
+
+
 def perceived_scores(
-    action_scores: np.ndarray, power: np.ndarray, present: np.ndarray, asymmetry: float
+    action_scores: np.ndarray, rank: np.ndarray, present: np.ndarray, asymmetry: float
 ) -> np.ndarray:
     """Performance as the community sees it: the action score mixed with power rank.
 
     With weight a / (1 + a) on power, at asymmetry 0 only performance counts
     (March's superior group); as asymmetry grows the powerful look superior
     whatever they did and the repertoire learns from them (Cooke & Kothari:
-    participation that reinforces the powerful).  Power is ranked among the
-    present members only, from -1 (least) to +1 (most), and scaled to the range of
-    their scores, so empty slots never shift anyone's standing.
+    participation that reinforces the powerful).  ``rank`` is :func:`power_rank`
+    (among the present members only, so empty slots never shift anyone's
+    standing), scaled to the range of the present members' scores.
     """
     if asymmetry == 0:
         return action_scores
-    who = np.flatnonzero(present)
-    m = np.abs(action_scores[who]).max(initial=1)
-    rank = np.zeros(power.shape)  # empty slots keep 0; they are never members
-    order = who[np.argsort(power[who], kind="stable")]
-    rank[order] = np.linspace(-1.0, 1.0, who.size)
+    m = np.abs(action_scores[present]).max(initial=1)
     bias = asymmetry / (1.0 + asymmetry)
     return (1.0 - bias) * action_scores + bias * m * rank
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero): for cosine similarities."""
+    norm = np.sqrt(np.einsum("ij,ij->i", x, x))
+    return x / np.maximum(norm, 1e-12)[:, None]
 
 
 def similarity_to_space(

@@ -24,6 +24,7 @@ class Memberships:
         self.participation = np.zeros(0)
         self.legitimacy = np.zeros(0)
         self.version = 0  # bumped whenever memberships are added or dropped
+        self._layout_version = -1
 
     # -------------------------------------------------------------- changes
     def add(self, space: np.ndarray, slot: np.ndarray, participation, legitimacy) -> None:
@@ -65,9 +66,20 @@ class Memberships:
         return np.bincount(self.slot, weights=values, minlength=self.n_slots)
 
     def matrix(self, weights: np.ndarray, dtype=np.float64) -> sparse.csr_matrix:
-        """Sparse (S, N) matrix of per-membership weights, for space-wise sums of rows."""
+        """Sparse (S, N) matrix of per-membership weights, for space-wise sums of rows.
+
+        The row layout (memberships grouped by space) is computed once per change
+        of memberships, so building the matrix each period is one gather.
+        """
+        if self._layout_version != self.version:
+            self._by_space = np.argsort(self.space, kind="stable")
+            counts = np.bincount(self.space, minlength=self.n_spaces)
+            self._indptr = np.concatenate([[0], np.cumsum(counts)])
+            self._columns = self.slot[self._by_space]
+            self._layout_version = self.version
+        data = weights[self._by_space].astype(dtype, copy=False)
         return sparse.csr_matrix(
-            (weights.astype(dtype), (self.space, self.slot)), shape=(self.n_spaces, self.n_slots)
+            (data, self._columns, self._indptr), shape=(self.n_spaces, self.n_slots)
         )
 
     def weighted_rows(self, weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
