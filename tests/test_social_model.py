@@ -200,6 +200,21 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
     assert perceived[top].min() > perceived[bottom].max()
 
 
+def test_newcomers_get_new_agents_and_stayers_keep_theirs():
+    model = CoPModel(Params(**SMALL, turnover_rate=0.1), rng=6)
+    model.run(3)
+    before = {slot: a.unique_id for slot, a in enumerate(model.slot_agent) if a is not None}
+    model.run(5)  # nobody looks at the agents during these steps
+    after = {slot: a.unique_id for slot, a in enumerate(model.slot_agent) if a is not None}
+    assert sorted(after) == np.flatnonzero(model.present).tolist()
+    stayed = [s for s in after if s in before and model.tenure[s] >= 8]
+    arrived = [s for s in after if model.tenure[s] < 5]
+    assert stayed and arrived
+    assert all(after[s] == before[s] for s in stayed)
+    assert all(after[s] not in before.values() for s in arrived)
+    assert len(model.agents) == int(model.present.sum())
+
+
 def test_perceived_standing_ranks_present_members_only():
     rng = np.random.default_rng(3)
     power = rng.uniform(0.1, 1.0, 100)

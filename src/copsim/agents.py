@@ -5,7 +5,9 @@ Its attributes are views or reads of those rows, so the model can update every
 practitioner in one numpy operation while Mesa still sees one agent per person
 (for ``model.agents``, agent reporters and the browser view).  When a
 practitioner leaves, the agent is removed from the model and a newcomer agent
-(with a new ``unique_id``) takes over the slot.
+(with a new ``unique_id``) takes over the slot.  The model applies these
+arrivals and departures to Mesa's registry in one pass whenever the agents are
+looked at (see :meth:`copsim.model.CoPModel.sync_agents`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ class Practitioner(mesa.Agent):
     def __init__(self, model: CoPModel, slot: int) -> None:
         super().__init__(model)
         self.slot = int(slot)
-        self.joined = model.steps
 
     # -- knowledge ----------------------------------------------------------------
     @property
@@ -75,13 +76,15 @@ class Practitioner(mesa.Agent):
     def participation(self) -> float:
         """Participation in the home space: 0 = outside, 1 = full core."""
         m = self.model
-        return float(m.participation[:, self.slot].max())
+        k = m.home_pairs()[self.slot]
+        return float(m.members.participation[k]) if k >= 0 else 0.0
 
     @property
     def legitimacy(self) -> float:
         """Legitimacy granted in the home space."""
         m = self.model
-        return float(m.legitimacy[:, self.slot].max())
+        k = m.home_pairs()[self.slot]
+        return float(m.members.legitimacy[k]) if k >= 0 else 0.0
 
     @property
     def tenure(self) -> int:

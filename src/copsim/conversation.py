@@ -59,7 +59,9 @@ def pair_up(
     pair inside one group; an odd member out meets the next group's first.
     """
     slots = np.flatnonzero(active)
-    order = np.lexsort((rng.random(slots.size), keys[slots], home[slots]))
+    # one sort on (space, group) with a random fraction as the tie-breaker
+    groups = int(keys.max(initial=0)) + 1
+    order = np.argsort((home[slots] * groups + keys[slots]) + rng.random(slots.size))
     ordered = slots[order]
     half = ordered.size // 2
     left, right = ordered[0 : 2 * half : 2], ordered[1 : 2 * half : 2]

@@ -44,20 +44,30 @@ def coin_bits(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return np.unpackbits(words.view(np.uint8), count=size).reshape(shape)
 
 
+def _uniform_words(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform 32-bit integers (uint32), two per raw 64-bit draw."""
+    size = int(np.prod(shape, dtype=np.int64))
+    words = rng.bit_generator.random_raw((size + 1) // 2)
+    return np.asarray(words, dtype=np.uint64).view(np.uint32)[:size].reshape(shape)
+
+
+def thresholds(p: float | np.ndarray) -> np.ndarray:
+    """Integer thresholds floor(p * 2**32) (int64, so p = 1 gives 2**32 and always
+    succeeds): a 32-bit draw below the threshold is a success."""
+    return np.floor(np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0) * _TWO32).astype(np.int64)
+
+
 def bernoulli(
     rng: np.random.Generator, p: float | np.ndarray, shape: tuple[int, ...]
 ) -> np.ndarray:
     """Boolean array, each element True with probability ``p`` (broadcastable)."""
-    size = int(np.prod(shape, dtype=np.int64))
-    words = rng.bit_generator.random_raw((size + 1) // 2)
-    draws = np.asarray(words, dtype=np.uint64).view(np.uint32)[:size].reshape(shape)
-    threshold = np.floor(np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0) * _TWO32)
-    if np.ndim(threshold) == 0:
+    draws = _uniform_words(rng, shape)
+    if np.ndim(p) == 0:
+        threshold = np.floor(min(max(float(p), 0.0), 1.0) * _TWO32)
         if threshold >= _TWO32:
             return np.ones(shape, dtype=bool)
         return draws < np.uint32(threshold)
-    # p == 1 must always succeed: compare in int64 so the threshold 2**32 fits
-    return draws < threshold.astype(np.int64)
+    return draws < thresholds(p)
 
 
 def draw_reality(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -173,8 +183,19 @@ def socialize(
     candidates = np.flatnonzero(pull)
     if candidates.size == 0:
         return 0
-    chance = _at(rate, beliefs.shape, candidates)
-    moved = candidates[bernoulli(rng, chance, candidates.shape)]
+    rate = np.asarray(rate, dtype=np.float64)
+    if (
+        rate.ndim == beliefs.ndim
+        and rate.shape[-1] == 1
+        and rate.size * beliefs.shape[-1] == beliefs.size
+    ):
+        # one rate per individual (the Mesa model): thresholds per row, looked up
+        # per candidate (the same draws and outcomes as the general path)
+        per_row = thresholds(rate.reshape(-1))
+        hit = _uniform_words(rng, candidates.shape) < per_row[candidates // beliefs.shape[-1]]
+    else:
+        hit = bernoulli(rng, _at(rate, beliefs.shape, candidates), candidates.shape)
+    moved = candidates[hit]
     # the target is +1 or -1 wherever it pulls, so the one-step move *is* the target value
     beliefs.reshape(-1)[moved] += full.reshape(-1)[moved]
     return int(moved.size)

@@ -81,7 +81,11 @@ class CoPModel(mesa.Model):
         self.identity_levels = dict(p.identity_dimensions) if self.social else {}
         self.funder = Funder(p)
         self._init_people_and_spaces(n, spaces)
-        self.slot_agent: list[Practitioner | None] = list(
+        # who occupies each slot: bumped on every departure and arrival; Mesa's
+        # registry is brought up to date lazily (see sync_agents)
+        self._occupant = np.zeros(n, dtype=np.int64)
+        self._agent_occupant = np.zeros(n, dtype=np.int64)
+        self._slot_agent: list[Practitioner | None] = list(
             Practitioner.create_agents(self, n, slot=np.arange(n))
         )
 
@@ -113,9 +117,10 @@ class CoPModel(mesa.Model):
         self.income = self.resources[:, 1].copy()
         self.members = Memberships(spaces, n)
         self._home_version = self._fit_key = self._power_key = self._rank_key = None
-        self._cosine_version = -1
+        self._cosine_version = (-1, -1)
         self._people_version = 0  # bumped whenever someone leaves or enters
-        self._purpose_version = 0  # bumped whenever agendas or purposes change
+        self._purpose_version = 0  # bumped whenever purposes change
+        self._agenda_version = 0  # bumped whenever agendas change
         self._unit_purpose_version = -1
         self.agenda = np.full((spaces, self.purpose.shape[1]), 1.0 / self.purpose.shape[1])
         self.funds = np.ones(spaces)
@@ -159,12 +164,55 @@ class CoPModel(mesa.Model):
         """Without conversation as data an agenda is what the powerful convenors want."""
         w = pop.power_weights(self.power, self.present, self.params.power_asymmetry + 1.0)
         self.agenda = self._weighted_mean_purpose(w[self.members.slot])
+        self._agenda_version += 1
 
     def _weighted_mean_purpose(self, weights: np.ndarray) -> np.ndarray:
         """Per space, the mean purpose of its members under per-membership weights."""
         total = self.members.per_space(weights)[:, None]
         voiced = self.members.weighted_rows(weights, self.purpose)
         return np.where(total > 0, voiced / np.where(total > 0, total, 1.0), self.agenda)
+
+    # ------------------------------------------------------------------ Mesa agents
+    def sync_agents(self) -> None:
+        """Bring Mesa's agents up to date with who is present: one ``Practitioner``
+        per present slot, a new agent (new ``unique_id``) for each newcomer.
+
+        Arrivals and departures happen in arrays during a step; the per-agent
+        Mesa bookkeeping (about 10 us per agent) is done here, only for slots
+        whose occupant changed, and only when someone looks at the agents
+        (``agents``, ``agents_by_type``, ``slot_agent``, agent reporters).
+        """
+        if not hasattr(self, "_occupant"):  # still inside mesa.Model.__init__
+            return
+        stale = np.flatnonzero(self._occupant != self._agent_occupant)
+        for slot in stale:  # only slots whose occupant changed since the last look
+            agent = self._slot_agent[slot]
+            if agent is not None:
+                agent.remove()
+            self._slot_agent[slot] = Practitioner(self, slot) if self.present[slot] else None
+        self._agent_occupant[stale] = self._occupant[stale]
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """All present practitioners as Mesa agents (synchronized on access)."""
+        self.sync_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, mesa.agent.AgentSet]:
+        self.sync_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self.sync_agents()
+        return super().agent_types
+
+    @property
+    def slot_agent(self) -> list[Practitioner | None]:
+        """The agent in each slot (None for an empty slot), synchronized on access."""
+        self.sync_agents()
+        return self._slot_agent
 
     # ------------------------------------------------------------------ queries
     @property
@@ -262,12 +310,12 @@ class CoPModel(mesa.Model):
 
         Cached until memberships, agendas or purposes change.
         """
-        key = (self.members.version, self._purpose_version)
+        key = (self.members.version, self._purpose_version, self._agenda_version)
         if self._fit_key != key:
             mb = self.members
-            if self._cosine_version != self._purpose_version:  # (N, S): small
+            if self._cosine_version != key[1:]:  # (N, S): small
                 self._cosine = self.unit_purpose() @ pop.unit_rows(self.agenda).T
-                self._cosine_version = self._purpose_version
+                self._cosine_version = key[1:]
             self._fit = self._cosine.reshape(-1)[mb.slot * self._cosine.shape[1] + mb.space]
             self._fit_key = key
         return self._fit
@@ -544,7 +592,7 @@ class CoPModel(mesa.Model):
                 self._peripheral_weight += float(open_.sum())
                 self._change_weight += float(open_.sum())
                 self.agenda[space] += 0.2 * (self.purpose[slot] - self.agenda[space])
-                self._purpose_version += 1
+                self._agenda_version += 1
                 self.log("contest", f"A challenge by {label} was accepted in space {space}")
             else:
                 excluded[k] = True
@@ -615,10 +663,13 @@ class CoPModel(mesa.Model):
             voice = self.members.participation * power_w[self.members.slot]
             voiced = self._weighted_mean_purpose(voice)
             self.agenda += p.agenda_adaptation * (voiced - self.agenda)
-        self._purpose_version += 1
+        self._agenda_version += 1
         if p.purpose_drift > 0:
-            noise = self.rng.dirichlet(np.ones(self.purpose.shape[1]), size=self.purpose.shape[0])
+            # flat Dirichlet noise, drawn as normalized exponentials (the same law)
+            noise = self.rng.standard_exponential(self.purpose.shape)
+            noise /= noise.sum(axis=1, keepdims=True)
             self.purpose = (1 - p.purpose_drift) * self.purpose + p.purpose_drift * noise
+            self._purpose_version += 1
 
     def _update_survival(self) -> None:
         """A space survives while two or more members still take part and it can meet."""
@@ -636,11 +687,7 @@ class CoPModel(mesa.Model):
         self.founder[slots] = False
         self.cohort[slots] = False
         self.contested[slots] = False
-        for slot in slots:  # only the few who leave this period
-            agent = self.slot_agent[slot]
-            if agent is not None:
-                agent.remove()
-                self.slot_agent[slot] = None
+        self._occupant[slots] += 1  # the agent is removed at the next sync_agents()
         self.exits += int(slots.size)
 
     def _enter(self, slots: np.ndarray) -> None:
@@ -668,14 +715,12 @@ class CoPModel(mesa.Model):
         self.peripheral_origin[slots] = True
         space, index = np.nonzero(admitted)
         self.members.add(space, slots[index], 0.1, 0.1)  # newcomers start at the periphery
-        for slot in slots:
-            self.slot_agent[slot] = Practitioner(self, slot)
+        self._occupant[slots] += 1  # a new agent is created at the next sync_agents()
 
     def _renew_agents(self, slots: np.ndarray) -> None:
-        """March turnover: a newcomer agent replaces each leaver in the same slot."""
-        for slot in slots:  # only the few who leave this period
-            self.slot_agent[slot].remove()
-            self.slot_agent[slot] = Practitioner(self, slot)
+        """March turnover: a newcomer agent replaces each leaver in the same slot
+        (at the next :meth:`sync_agents`)."""
+        self._occupant[slots] += 1
         self.exits += len(slots)
 
     # ------------------------------------------------------------------ events
