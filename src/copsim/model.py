@@ -118,6 +118,7 @@ class CoPModel(mesa.Model):
         self.members = Memberships(spaces, n)
         self._home_version = self._fit_key = self._power_key = self._rank_key = None
         self._cosine_version = (-1, -1)
+        self._home_space_of = None
         self._people_version = 0  # bumped whenever someone leaves or enters
         self._purpose_version = 0  # bumped whenever purposes change
         self._agenda_version = 0  # bumped whenever agendas change
@@ -247,8 +248,13 @@ class CoPModel(mesa.Model):
 
         ``pair`` is this period's :meth:`home_pairs` when the caller already has it.
         """
-        pair = self.home_pairs() if pair is None else pair
-        return np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+        current = self.home_pairs()
+        if pair is not None and pair is not current:
+            return np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+        if self._home_space_of is not current:  # computed once per home_pairs() result
+            self._home_space = np.where(current >= 0, self.members.space[np.maximum(current, 0)], 0)
+            self._home_space_of = current
+        return self._home_space
 
     def home_participation(self, home: np.ndarray | None = None) -> np.ndarray:
         """Participation in the home space per slot (0 for non-members)."""
