@@ -35,6 +35,7 @@ def check_invariants(model: CoPModel) -> None:
     # cached quantities agree with a fresh computation from the current state
     fresh = pop.power_weights(model.power, present, model.params.power_asymmetry)
     assert np.array_equal(model.power_weights(), fresh)
+    assert np.array_equal(model.power_rank(), pop.power_rank(model.power, present))
     mb = model.members
     a, b = model.agenda[mb.space], model.purpose[mb.slot]
     cosine = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
@@ -213,6 +214,27 @@ def test_newcomers_get_new_agents_and_stayers_keep_theirs():
     assert all(after[s] == before[s] for s in stayed)
     assert all(after[s] not in before.values() for s in arrived)
     assert len(model.agents) == int(model.present.sum())
+
+
+@pytest.mark.parametrize("levels", [None, 4])  # continuous power, or many ties
+def test_power_order_updated_in_place_equals_a_fresh_sort(levels):
+    rng = np.random.default_rng(7)
+    n = 300
+
+    def draw(k):
+        return rng.integers(0, levels, k) / levels if levels else rng.random(k)
+
+    power, present = draw(n), rng.random(n) < 0.7
+    order = pop.power_order(power, present)
+    for _ in range(20):
+        leaving = present & (rng.random(n) < 0.1)
+        present &= ~leaving
+        arriving = ~present & (rng.random(n) < 0.2)
+        power[arriving] = draw(int(arriving.sum()))
+        present |= arriving
+        stayed = present & ~arriving
+        order = pop.update_power_order(order, stayed, power, present)
+        assert np.array_equal(order, pop.power_order(power, present))
 
 
 def test_perceived_standing_ranks_present_members_only():

@@ -307,7 +307,15 @@ class CoPModel(mesa.Model):
         Cached until someone leaves or enters.
         """
         if self._rank_key != self._people_version:
-            self._power_rank = pop.power_rank(self.power, self.present)
+            if self._rank_key is None:
+                self._power_order = pop.power_order(self.power, self.present)
+            else:  # keep the stayers' order, insert the newcomers
+                stayed = self.present & (self._occupant == self._rank_occupant)
+                self._power_order = pop.update_power_order(
+                    self._power_order, stayed, self.power, self.present
+                )
+            self._rank_occupant = self._occupant.copy()
+            self._power_rank = pop.rank_of(self._power_order, self.power.size)
             self._rank_key = self._people_version
         return self._power_rank
 
@@ -350,7 +358,7 @@ class CoPModel(mesa.Model):
             self._social_step()
         else:
             self._march_step()
-        self.tenure[self.present] += 1
+        self.tenure += self.present
         self._update_metrics()
         self.datacollector.collect(self)
         self._check_stop()

@@ -125,13 +125,44 @@ def power_weights(power: np.ndarray, present: np.ndarray, asymmetry: float) -> n
     return np.where(present, (power / mean) ** asymmetry, 0.0)
 
 
+def power_order(power: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """The present slots from least to most powerful (equal power: lower slot first)."""
+    who = np.flatnonzero(present)
+    return who[np.argsort(power[who], kind="stable")]
+
+
+def update_power_order(
+    order: np.ndarray, stayed: np.ndarray, power: np.ndarray, present: np.ndarray
+) -> np.ndarray:
+    """:func:`power_order` after arrivals and departures, without sorting everyone again.
+
+    ``stayed`` marks the slots still held by the person who held them when
+    ``order`` was made.  Leavers are dropped and newcomers are inserted by
+    binary search; if a newcomer's power equals a stayer's (the slot number
+    would decide) the order is simply rebuilt.  The result equals
+    ``power_order(power, present)``.
+    """
+    survivors = order[stayed[order]]
+    fresh = np.flatnonzero(present & ~stayed)
+    fresh = fresh[np.argsort(power[fresh], kind="stable")]
+    ranked = power[survivors]
+    at = np.searchsorted(ranked, power[fresh], side="left")
+    if np.any(at != np.searchsorted(ranked, power[fresh], side="right")):
+        return power_order(power, present)
+    return np.insert(survivors, at, fresh)
+
+
+def rank_of(order: np.ndarray, n: int) -> np.ndarray:
+    """Per slot: position in ``order`` spread over [-1, 1]; 0 for slots not in it."""
+    rank = np.zeros(n)
+    rank[order] = np.linspace(-1.0, 1.0, order.size)
+    return rank
+
+
 def power_rank(power: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Each present member's power rank among those present, from -1 (least) to +1
     (most); 0 for empty slots, which are never members."""
-    who = np.flatnonzero(present)
-    rank = np.zeros(power.shape)
-    rank[who[np.argsort(power[who], kind="stable")]] = np.linspace(-1.0, 1.0, who.size)
-    return rank
+    return rank_of(power_order(power, present), power.size)
 
 
 def perceived_scores(
@@ -173,11 +204,18 @@ def similarity_to_space(
     totals are ``bincount`` sums, so the cost is O(memberships x dimensions).
     """
     n_spaces = int(space.max(initial=-1)) + 1
+    if not levels:
+        return np.zeros(space.size)
     total = np.bincount(space, weights=weights, minlength=n_spaces)
     total[total == 0] = 1.0
-    sim = np.zeros(space.size)
-    for d, count in enumerate(levels):  # loop over identity dimensions only
-        category = identity[slot, d].astype(np.int64)
-        shares = np.bincount(space * count + category, weights=weights, minlength=n_spaces * count)
-        sim += shares.reshape(n_spaces, count)[space, category] / total[space]
-    return sim / max(len(levels), 1)
+    # one bin per (dimension, space, category): all dimensions in one bincount
+    counts = np.asarray(levels, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(n_spaces * counts)[:-1]])
+    bins = offsets + space[:, None] * counts + identity[slot].astype(np.int64)  # (k, D)
+    shares = np.bincount(
+        bins.reshape(-1),
+        weights=np.repeat(weights, counts.size),
+        minlength=int(n_spaces * counts.sum()),
+    )
+    same = shares[bins] / total[space][:, None]
+    return same.sum(axis=1) / counts.size
