@@ -73,13 +73,14 @@ def identity_distance(identity: np.ndarray, left: np.ndarray, right: np.ndarray)
     """Share of identity dimensions on which two practitioners differ."""
     if identity.shape[1] == 0:
         return np.zeros(left.size)
-    return (identity[left] != identity[right]).mean(axis=1)
+    return (np.take(identity, left, axis=0) != np.take(identity, right, axis=0)).mean(axis=1)
 
 
 def purpose_similarity(unit_purpose: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Cosine similarity of two purpose profiles (1 = same priorities), from
     profiles already scaled to unit length."""
-    return np.einsum("ij,ij->i", unit_purpose[left], unit_purpose[right])
+    a, b = np.take(unit_purpose, left, axis=0), np.take(unit_purpose, right, axis=0)
+    return np.einsum("ij,ij->i", a, b)
 
 
 def converse(
@@ -114,9 +115,9 @@ def converse(
     learners, teachers, strength = learners[better], teachers[better], strength[better]
     learned = np.zeros(beliefs.shape[0], dtype=np.int64)
     if learners.size:
-        before = beliefs[learners]
+        before = np.take(beliefs, learners, axis=0)  # np.take: a fast row gather
         after = before.copy()
-        kn.socialize(after, beliefs[teachers], strength[:, None], rng)
+        kn.socialize(after, np.take(beliefs, teachers, axis=0), strength[:, None], rng)
         beliefs[learners] = after  # pairs are disjoint: no slot is written twice
         learned[learners] = np.count_nonzero(after != before, axis=1)
     return conflict, learned

@@ -186,7 +186,7 @@ def perceived_scores(
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero): for cosine similarities."""
-    norm = np.sqrt(np.einsum("ij,ij->i", x, x))
+    norm = np.sqrt(np.einsum("ij,ij->i", x, x))  # row norms, without a temporary
     return x / np.maximum(norm, 1e-12)[:, None]
 
 
@@ -211,7 +211,8 @@ def similarity_to_space(
     # one bin per (dimension, space, category): all dimensions in one bincount
     counts = np.asarray(levels, dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(n_spaces * counts)[:-1]])
-    bins = offsets + space[:, None] * counts + identity[slot].astype(np.int64)  # (k, D)
+    category = np.take(identity, slot, axis=0).astype(np.int64)  # (k, D)
+    bins = offsets + space[:, None] * counts + category
     shares = np.bincount(
         bins.reshape(-1),
         weights=np.repeat(weights, counts.size),
