@@ -681,7 +681,7 @@ class CoPModel(mesa.Model):
         if p.purpose_drift > 0:
             # flat Dirichlet noise, drawn as normalized exponentials (the same law)
             noise = self.rng.standard_exponential(self.purpose.shape)
-            noise /= noise.sum(axis=1, keepdims=True)
+            noise /= pop.row_sums(noise)[:, None]
             self.purpose = (1 - p.purpose_drift) * self.purpose + p.purpose_drift * noise
             self._purpose_version += 1
 

@@ -184,6 +184,18 @@ def perceived_scores(
     return (1.0 - bias) * action_scores + bias * m * rank
 
 
+def row_sums(x: np.ndarray) -> np.ndarray:
+    """Sum of each row of a 2-D array with few columns (e.g. themes).
+
+    Adds whole columns, which numpy does far faster than a reduction along a
+    short last axis; the sum runs left to right.
+    """
+    total = x[:, 0].copy()
+    for k in range(1, x.shape[1]):  # over the few columns, not the rows
+        total += x[:, k]
+    return total
+
+
 def unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero): for cosine similarities."""
     norm = np.sqrt(np.einsum("ij,ij->i", x, x))  # row norms, without a temporary
