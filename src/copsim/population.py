@@ -52,13 +52,21 @@ def category_probabilities(levels: int, diversity: float) -> np.ndarray:
     return probs
 
 
+def draw_categories(rng: np.random.Generator, probs: np.ndarray, k: int) -> np.ndarray:
+    """``k`` category codes with the given probabilities, by inverse CDF (one
+    uniform each); cheaper than ``Generator.choice`` for the few newcomers of a period."""
+    cdf = np.cumsum(probs)
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(k), side="right")
+
+
 def draw_identity(rng: np.random.Generator, params: Params, k: int) -> np.ndarray:
     """Categorical memberships on every identity dimension."""
     dims = list(params.identity_dimensions.values())
     identity = np.empty((k, len(dims)), dtype=np.int16)
     for d, levels in enumerate(dims):  # loop over a handful of dimensions, not agents
         probs = category_probabilities(len(levels), params.identity_diversity)
-        identity[:, d] = rng.choice(len(levels), size=k, p=probs)
+        identity[:, d] = draw_categories(rng, probs, k)
     return identity
 
 
@@ -216,19 +224,13 @@ def similarity_to_space(
     totals are ``bincount`` sums, so the cost is O(memberships x dimensions).
     """
     n_spaces = int(space.max(initial=-1)) + 1
-    if not levels:
-        return np.zeros(space.size)
     total = np.bincount(space, weights=weights, minlength=n_spaces)
     total[total == 0] = 1.0
-    # one bin per (dimension, space, category): all dimensions in one bincount
-    counts = np.asarray(levels, dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(n_spaces * counts)[:-1]])
-    category = np.take(identity, slot, axis=0).astype(np.int64)  # (k, D)
-    bins = offsets + space[:, None] * counts + category
-    shares = np.bincount(
-        bins.reshape(-1),
-        weights=np.repeat(weights, counts.size),
-        minlength=int(n_spaces * counts.sum()),
-    )
-    same = shares[bins] / total[space][:, None]
-    return same.sum(axis=1) / counts.size
+    space_total = total[space]
+    category = np.take(identity, slot, axis=0).astype(np.int64)  # (k, D), one gather
+    sim = np.zeros(space.size)
+    for d, count in enumerate(levels):  # loop over identity dimensions only
+        cell = space * count + category[:, d]  # (space, category) bin of each membership
+        shares = np.bincount(cell, weights=weights, minlength=n_spaces * count)
+        sim += shares[cell] / space_total
+    return sim / max(len(levels), 1)
