@@ -117,7 +117,6 @@ class CoPModel(mesa.Model):
         self.income = self.resources[:, 1].copy()
         self.members = Memberships(spaces, n)
         self._home_version = self._fit_key = self._power_key = self._rank_key = None
-        self._cosine_version = (-1, -1)
         self._home_space_of = None
         self._people_version = 0  # bumped whenever someone leaves or enters
         self._purpose_version = 0  # bumped whenever purposes change
@@ -327,10 +326,9 @@ class CoPModel(mesa.Model):
         key = (self.members.version, self._purpose_version, self._agenda_version)
         if self._fit_key != key:
             mb = self.members
-            if self._cosine_version != key[1:]:  # (N, S): small
-                self._cosine = self.unit_purpose() @ pop.unit_rows(self.agenda).T
-                self._cosine_version = key[1:]
-            self._fit = self._cosine.reshape(-1)[mb.slot * self._cosine.shape[1] + mb.space]
+            purpose = np.take(self.unit_purpose(), mb.slot, axis=0)
+            agenda = np.take(pop.unit_rows(self.agenda), mb.space, axis=0)
+            self._fit = np.einsum("ij,ij->i", purpose, agenda)
             self._fit_key = key
         return self._fit
 
