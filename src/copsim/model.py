@@ -707,12 +707,11 @@ class CoPModel(mesa.Model):
         if slots.size == 0:
             return
         p = self.params
-        admitted = kn.bernoulli(self.rng, p.permeability, (self.codes.shape[0], slots.size))
-        admitted &= self.alive[:, None]  # a newcomer no space admits stays outside
-        slots = slots[admitted.any(axis=0)]
-        admitted = admitted[:, admitted.any(axis=0)]
-        if slots.size == 0:
+        space, newcomer = self._seek_admission(slots.size)
+        if space.size == 0:
             return
+        joined = np.unique(newcomer)  # a newcomer no space admits stays outside
+        slots, newcomer = slots[joined], np.searchsorted(joined, newcomer)
         fresh = pop.draw_newcomers(self.rng, p, slots.size)
         self.identity[slots], self.purpose[slots] = fresh.identity, fresh.purpose
         self._purpose_version += 1
@@ -725,9 +724,25 @@ class CoPModel(mesa.Model):
         self.tenure[slots] = 0
         self.gain[slots] = 0.0
         self.peripheral_origin[slots] = True
-        space, index = np.nonzero(admitted)
-        self.members.add(space, slots[index], 0.1, 0.1)  # newcomers start at the periphery
+        self.members.add(space, slots[newcomer], 0.1, 0.1)  # newcomers start at the periphery
         self._occupant[slots] += 1  # a new agent is created at the next sync_agents()
+
+    def _seek_admission(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Which spaces admit each of ``k`` newcomers: (space, newcomer) pairs.
+
+        A newcomer seeks as many spaces as a founder belongs to (1 + Poisson(mean
+        - 1)) and approaches the spaces in a random order; each alive space admits
+        it with probability ``permeability``, until it has joined as many as it
+        sought.  So permeability decides *whether* newcomers get in, and the
+        constellation of a newcomer is the size of a founder's.
+        """
+        p, spaces = self.params, self.codes.shape[0]
+        sought = np.minimum(1 + self.rng.poisson(p.memberships_per_practitioner - 1.0, k), spaces)
+        order = np.argsort(self.rng.random((k, spaces)), axis=1)  # approach order
+        admits = kn.bernoulli(self.rng, p.permeability, (k, spaces)) & self.alive[order]
+        joined = admits & (np.cumsum(admits, axis=1) <= sought[:, None])
+        newcomer, turn = np.nonzero(joined)
+        return order[newcomer, turn], newcomer
 
     def _renew_agents(self, slots: np.ndarray) -> None:
         """March turnover: a newcomer agent replaces each leaver in the same slot
