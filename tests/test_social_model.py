@@ -201,6 +201,27 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
     assert perceived[top].min() > perceived[bottom].max()
 
 
+def test_newcomers_join_as_many_spaces_as_founders():
+    """With 20 spaces a newcomer still joins 1 + Poisson(0.3) of them, as founders do,
+    not every space that would admit it."""
+    sizes = []
+    for seed in range(4):
+        params = Params(n_practitioners=300, n_spaces=20, turnover_rate=0.05, max_steps=60)
+        model = CoPModel(params, rng=seed).run()
+        newcomers = model.present & ~model.founder
+        sizes.append(np.bincount(model.members.slot, minlength=300)[newcomers])
+    sizes = np.concatenate(sizes)
+    sizes = sizes[sizes > 0]  # not those shut out of their only space after a challenge
+    assert sizes.size > 200
+    assert 1.15 < sizes.mean() < 1.45  # expected 1.3, SE about 0.02
+
+
+def test_closed_boundaries_admit_no_newcomers():
+    model = CoPModel(Params(**SMALL, permeability=0.0, turnover_rate=0.05), rng=0).run()
+    assert model.exits > 0
+    assert model.founder[model.present].all()
+
+
 def test_newcomers_get_new_agents_and_stayers_keep_theirs():
     model = CoPModel(Params(**SMALL, turnover_rate=0.1), rng=6)
     model.run(3)
