@@ -201,6 +201,16 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
     assert perceived[top].min() > perceived[bottom].max()
 
 
+def test_a_community_whose_spaces_lost_every_member_still_steps():
+    model = CoPModel(Params(**SMALL, entry_rate=0.0), rng=8)
+    model.members.keep(np.zeros(len(model.members), dtype=bool))  # everyone shut out
+    for _ in range(5):
+        model.step()
+        check_invariants(model)
+    assert len(model.members) == 0
+    assert model.metrics["participation_mean"] == 0.0
+
+
 def test_newcomers_join_as_many_spaces_as_founders():
     """With 20 spaces a newcomer still joins 1 + Poisson(0.3) of them, as founders do,
     not every space that would admit it."""

@@ -37,6 +37,14 @@ MISFIT_EXIT = 0.05
 EXPERT_VOTES = 5.0
 
 
+def at_home(values: np.ndarray, pair: np.ndarray, outside: float) -> np.ndarray:
+    """Per slot: a per-membership quantity at the slot's home membership ``pair``
+    (``outside`` for slots with no membership, pair -1; also when nobody is a member)."""
+    if values.size == 0:
+        return np.full(pair.shape, outside, dtype=np.result_type(values, outside))
+    return np.where(pair >= 0, values[np.maximum(pair, 0)], outside)
+
+
 def _metric(model: CoPModel, name: str) -> Any:
     """DataCollector reporter: read one value of the step's metrics (picklable)."""
     return model.metrics[name]
@@ -249,21 +257,21 @@ class CoPModel(mesa.Model):
         """
         current = self.home_pairs()
         if pair is not None and pair is not current:
-            return np.where(pair >= 0, self.members.space[np.maximum(pair, 0)], 0)
+            return at_home(self.members.space, pair, 0)
         if self._home_space_of is not current:  # computed once per home_pairs() result
-            self._home_space = np.where(current >= 0, self.members.space[np.maximum(current, 0)], 0)
+            self._home_space = at_home(self.members.space, current, 0)
             self._home_space_of = current
         return self._home_space
 
     def home_participation(self, home: np.ndarray | None = None) -> np.ndarray:
         """Participation in the home space per slot (0 for non-members)."""
         home = self.home_pairs() if home is None else home
-        return np.where(home >= 0, self.members.participation[np.maximum(home, 0)], 0.0)
+        return at_home(self.members.participation, home, 0.0)
 
     def centrality(self) -> np.ndarray:
         """Participation x legitimacy in the home space (-1 for absent slots)."""
         home = self.home_pairs()
-        legit = np.where(home >= 0, self.members.legitimacy[np.maximum(home, 0)], 0.0)
+        legit = at_home(self.members.legitimacy, home, 0.0)
         return np.where(self.present, self.home_participation(home) * legit, -1.0)
 
     def role_play_active(self) -> bool:
@@ -575,7 +583,7 @@ class CoPModel(mesa.Model):
         pair = self.home_pairs()
         home = self.home_space(pair)
         part = self.home_participation(pair)
-        fit = np.where(pair >= 0, self.fit()[np.maximum(pair, 0)], 1.0)
+        fit = at_home(self.fit(), pair, 1.0)
         members = self.present & (pair >= 0)
         typical_fit = np.median(fit[members]) if members.any() else 1.0
         divergent = members & (part < p.periphery_threshold) & (fit < typical_fit)
@@ -647,7 +655,7 @@ class CoPModel(mesa.Model):
         pair = self.home_pairs()
         home = self.home_space(pair)
         inactive = self.home_participation(pair) < INACTIVE
-        misfit = np.where(pair >= 0, 1.0 - self.fit()[np.maximum(pair, 0)], 1.0)
+        misfit = 1.0 - at_home(self.fit(), pair, 0.0)
         chance = p.exit_rate + p.shock_exit_rate * (1.0 - self.intensity[home]) + 0.1 * inactive
         chance += MISFIT_EXIT * misfit
         leaving = self.present & kn.bernoulli(self.rng, np.clip(chance, 0, 1), chance.shape)
