@@ -683,7 +683,7 @@ class CoPModel(mesa.Model):
             voice = self.members.participation * power_w[self.members.slot]
             voiced = self._weighted_mean_purpose(voice)
             self.agenda += p.agenda_adaptation * (voiced - self.agenda)
-        self._agenda_version += 1
+            self._agenda_version += 1
         if p.purpose_drift > 0:
             # flat Dirichlet noise, drawn as normalized exponentials (the same law)
             noise = self.rng.standard_exponential(self.purpose.shape)
