@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from copsim import knowledge as kn
-
 
 def belief_diversity(beliefs: np.ndarray) -> float:
     """Mean Gini-Simpson index of the beliefs per dimension, scaled to [0, 1].
@@ -33,13 +31,6 @@ def diversity_from_sums(total: np.ndarray, decided: np.ndarray, n: int) -> float
     shares = np.stack([(decided - total) / 2, n - decided, (decided + total) / 2]) / n
     simpson = 1.0 - (shares**2).sum(axis=0)
     return float(simpson.mean() / (2.0 / 3.0))
-
-
-def mean_knowledge(beliefs: np.ndarray, reality: np.ndarray) -> float:
-    """Average knowledge level of a group of belief vectors (0 if empty)."""
-    if beliefs.shape[0] == 0:
-        return 0.0
-    return float(kn.knowledge(beliefs, reality).mean())
 
 
 def gini(values: np.ndarray) -> float:

@@ -162,11 +162,16 @@ class CoPModel(mesa.Model):
 
     def _draw_memberships(self, n: int, spaces: int) -> np.ndarray:
         """Each practitioner joins 1 + Poisson(mean - 1) distinct spaces (constellations)."""
-        extra = self.rng.poisson(self.params.memberships_per_practitioner - 1.0, n)
-        count = np.minimum(1 + extra, spaces)
-        order = np.argsort(self.rng.random((n, spaces)), axis=1)  # random space ranking
+        count, order = self._constellations(n, spaces)
         ranks = np.argsort(order, axis=1)
         return (ranks < count[:, None]).T
+
+    def _constellations(self, k: int, spaces: int) -> tuple[np.ndarray, np.ndarray]:
+        """For ``k`` people: how many spaces each seeks (1 + Poisson(mean - 1), at most
+        ``spaces``) and a random order of the spaces, one row per person."""
+        extra = self.rng.poisson(self.params.memberships_per_practitioner - 1.0, k)
+        order = np.argsort(self.rng.random((k, spaces)), axis=1)
+        return np.minimum(1 + extra, spaces), order
 
     def _set_agendas_from_convenors(self) -> None:
         """Without conversation as data an agenda is what the powerful convenors want."""
@@ -250,15 +255,13 @@ class CoPModel(mesa.Model):
             self._home_version = self.members.version
         return self._home
 
-    def home_space(self, pair: np.ndarray | None = None) -> np.ndarray:
+    def home_space(self) -> np.ndarray:
         """Each practitioner's main space (where it participates most), 0 if none.
 
-        ``pair`` is this period's :meth:`home_pairs` when the caller already has it.
+        Computed once per home decision (:meth:`home_pairs`).
         """
         current = self.home_pairs()
-        if pair is not None and pair is not current:
-            return at_home(self.members.space, pair, 0)
-        if self._home_space_of is not current:  # computed once per home_pairs() result
+        if self._home_space_of is not current:
             self._home_space = at_home(self.members.space, current, 0)
             self._home_space_of = current
         return self._home_space
@@ -470,7 +473,7 @@ class CoPModel(mesa.Model):
         """Who meets this period (by participation), in which (home) space, and the
         index of that home membership (-1 for none)."""
         pair = self.home_pairs()
-        home = self.home_space(pair)
+        home = self.home_space()
         chance = self.home_participation(pair) * self.intensity[home]
         attend = self.present & (pair >= 0) & kn.bernoulli(self.rng, chance, chance.shape)
         return home, attend, pair
@@ -515,7 +518,7 @@ class CoPModel(mesa.Model):
         repertoires press harder on newcomers."""
         p = self.params
         pair = self.home_pairs()
-        home = self.home_space(pair)
+        home = self.home_space()
         targets = np.take(self.codes, home, axis=0)  # np.take: much faster row gather
         targets[:, self.tacit] = 0  # tacit knowledge is never in a repertoire
         newcomer = self.tenure < NEWCOMER_TENURE
@@ -581,7 +584,7 @@ class CoPModel(mesa.Model):
         p = self.params
         mb = self.members
         pair = self.home_pairs()
-        home = self.home_space(pair)
+        home = self.home_space()
         part = self.home_participation(pair)
         fit = at_home(self.fit(), pair, 1.0)
         members = self.present & (pair >= 0)
@@ -653,7 +656,7 @@ class CoPModel(mesa.Model):
         empty places are filled by newcomers at the periphery."""
         p = self.params
         pair = self.home_pairs()
-        home = self.home_space(pair)
+        home = self.home_space()
         inactive = self.home_participation(pair) < INACTIVE
         misfit = 1.0 - at_home(self.fit(), pair, 0.0)
         chance = p.exit_rate + p.shock_exit_rate * (1.0 - self.intensity[home]) + 0.1 * inactive
@@ -744,10 +747,9 @@ class CoPModel(mesa.Model):
         sought.  So permeability decides *whether* newcomers get in, and the
         constellation of a newcomer is the size of a founder's.
         """
-        p, spaces = self.params, self.codes.shape[0]
-        sought = np.minimum(1 + self.rng.poisson(p.memberships_per_practitioner - 1.0, k), spaces)
-        order = np.argsort(self.rng.random((k, spaces)), axis=1)  # approach order
-        admits = kn.bernoulli(self.rng, p.permeability, (k, spaces)) & self.alive[order]
+        spaces = self.codes.shape[0]
+        sought, order = self._constellations(k, spaces)  # order: in which they approach
+        admits = kn.bernoulli(self.rng, self.params.permeability, (k, spaces)) & self.alive[order]
         joined = admits & (np.cumsum(admits, axis=1) <= sought[:, None])
         newcomer, turn = np.nonzero(joined)
         return order[newcomer, turn], newcomer
