@@ -76,7 +76,7 @@ def model_digest(model: CoPModel) -> str:
         _feed(h, list(agents.columns))
         _feed(h, agents.to_numpy(dtype=np.float64))
     for event in model.events:
-        _feed(h, (int(event["step"]), str(event["kind"])))
+        _feed(h, (int(event.step), str(event.kind)))
     return h.hexdigest()
 
 

@@ -8,7 +8,7 @@ from copsim import CoPModel, Params
 from copsim import population as pop
 from copsim.outcomes import LABELS
 from copsim.scenarios import NARRATIVES, PRESETS
-from copsim.spaces import Memberships
+from copsim.memberships import Memberships
 
 SMALL = dict(n_practitioners=40, max_steps=40)
 

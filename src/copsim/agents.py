@@ -45,7 +45,7 @@ class Practitioner(mesa.Agent):
     @property
     def socialization_rate(self) -> float:
         """p1 for this practitioner (slow learners have their own)."""
-        return float(self.model.socialization_rates[self.slot])
+        return float(self.model.community.people.socialization_rates[self.slot])
 
     # -- the social person -----------------------------------------------------------
     @property
@@ -75,16 +75,16 @@ class Practitioner(mesa.Agent):
     @property
     def participation(self) -> float:
         """Participation in the home space: 0 = outside, 1 = full core."""
-        m = self.model
-        k = m.home_pairs()[self.slot]
-        return float(m.members.participation[k]) if k >= 0 else 0.0
+        c = self.model.community
+        k = c.derived.home_pairs()[self.slot]
+        return float(c.members.participation[k]) if k >= 0 else 0.0
 
     @property
     def legitimacy(self) -> float:
         """Legitimacy granted in the home space."""
-        m = self.model
-        k = m.home_pairs()[self.slot]
-        return float(m.members.legitimacy[k]) if k >= 0 else 0.0
+        c = self.model.community
+        k = c.derived.home_pairs()[self.slot]
+        return float(c.members.legitimacy[k]) if k >= 0 else 0.0
 
     @property
     def tenure(self) -> int:

@@ -1,23 +1,42 @@
-"""Conversational learning between pairs of members (Baker, Jensen & Kolb 2002).
+"""Conversation between pairs of members (ODD II.7.5, with the organizing principle, II.7.17).
 
 Johnson (2007): conversational learning "assumes that safe, receptive spaces
-are needed in which difference can be explored", and difference can
-"stimulate our curiosity, our drive to learn" (Wyss-Flamm 2002).  Members are
-grouped by the space's organizing principle (Reboot/OGP 2016, principle 1) and
-paired within their group.  In each pair, identity difference raises what is
-learned when the space is safe, and raises the chance of conflict (and
-withdrawal) when it is not.  Learning is interpersonal, as in Miller, Zhao &
-Calantone's (2006) extension of March: a member takes gradual steps toward a
-partner who performed better; tacit dimensions can be learned only this way.
+are needed in which difference can be explored" (Baker 2002), and "it is
+bumping up against difference that can stimulate our curiosity, our drive to
+learn" (Wyss-Flamm 2002).  Members who attend their home space are grouped by
+the organizing principle (Reboot 2016, principle 1: "a way of slicing and
+dicing the group for increased interaction") and paired within their group.
+In each pair, identity difference raises what is learned when the space is
+safe, and raises the chance of conflict (and withdrawal) when it is not.
+Learning is interpersonal, as in Miller, Zhao & Calantone's (2006) extension
+of March: a member takes gradual steps toward a partner who performed better;
+tacit dimensions can be learned only this way.
+
+Reads: ``params`` (organizing_principle, conversation_rate, diversity_gain,
+withdrawal), home spaces and participation, ``spaces.intensity``,
+``spaces.safety``, ``people.identity``, ``people.purpose``, receptiveness,
+``period.action_scores``; role play's factor.
+Writes: ``people.beliefs``, memberships' participation (withdrawal),
+``people.gain``, ``people.engagement``, ``records.last_exchange``,
+``records.counts`` (conflicts, conversations).
+Measures: ``mutual_engagement``, ``cross_identity_exchange``, ``conflicts``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from copsim import knowledge as kn
+from copsim.submodels import role_play
+
+if TYPE_CHECKING:
+    from copsim.state import Community
+
+#: Identity distance from which a conversation counts as crossing identities.
+CROSS_IDENTITY = 0.5
 
 
 @dataclass
@@ -121,3 +140,63 @@ def converse(
         beliefs[learners] = after  # pairs are disjoint: no slot is written twice
         learned[learners] = np.count_nonzero(after != before, axis=1)
     return conflict, learned
+
+
+def attending(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who meets this period (with probability home participation x the home
+    space's intensity), in which home space, and the index of that home
+    membership (-1 for none)."""
+    d = c.derived
+    pair = d.home_pairs()
+    home = d.home_space()
+    chance = d.home_participation(pair) * c.spaces.intensity[home]
+    attend = c.people.present & (pair >= 0) & kn.bernoulli(c.rng, chance, chance.shape)
+    return home, attend, pair
+
+
+def step(c: Community) -> None:
+    """This period's conversations: attend, group, pair, then conflict or learning."""
+    p, people = c.params, c.people
+    home, attend, pair = attending(c)
+    keys = group_keys(p.organizing_principle, people.identity, people.purpose, people.identity_names)
+    left, right = pair_up(home, keys, attend, c.rng)
+    distance = identity_distance(people.identity, left, right)
+    felt = distance * role_play.factor(c)
+    space = home[left]
+    conflict, learned = converse(
+        people.beliefs,
+        c.period.action_scores,
+        left,
+        right,
+        c.spaces.safety[space],
+        distance,
+        felt,
+        p.conversation_rate,
+        p.diversity_gain,
+        c.derived.receptiveness(),
+        c.rng,
+    )
+    participation = c.members.participation
+    for side in (left, right):  # withdrawal after conflict, in the pair's space
+        participation[pair[side[conflict]]] *= 1.0 - p.withdrawal
+    similarity = purpose_similarity(c.derived.unit_purpose(), left, right) * ~conflict
+    people.gain = learned / people.beliefs.shape[1]
+    people.engagement[:] = 0.0
+    people.engagement[left], people.engagement[right] = similarity, similarity
+    c.records.last_exchange = Exchange(left, right, space, conflict, distance, similarity, learned)
+    c.records.counts["conflicts"] += int(conflict.sum())
+    c.records.counts["conversations"] += int(left.size)
+
+
+def measures(c: Community, base: dict) -> dict[str, float]:
+    ex = c.records.last_exchange
+    talked = ~ex.conflict if ex is not None else np.zeros(0, dtype=bool)
+    return {
+        "mutual_engagement": float(ex.engagement.mean())
+        if ex is not None and ex.engagement.size
+        else 0.0,
+        "cross_identity_exchange": float((ex.distance[talked] >= CROSS_IDENTITY).mean())
+        if ex is not None and talked.any()
+        else 0.0,
+        "conflicts": float(c.records.counts["conflicts"]),
+    }

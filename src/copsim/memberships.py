@@ -24,6 +24,7 @@ class Memberships:
         self.participation = np.zeros(0)
         self.legitimacy = np.zeros(0)
         self.version = 0  # bumped whenever memberships are added or dropped
+        self.home_round = 0  # bumped whenever home spaces are re-decided (decide_homes)
         self._layout_version = -1
 
     # -------------------------------------------------------------- changes
@@ -52,6 +53,16 @@ class Memberships:
         """Practitioners in ``slots`` leave every space."""
         if np.size(slots):
             self.keep(~np.isin(self.slot, slots))
+
+    def decide_homes(self) -> None:
+        """Home spaces are to be re-decided from the current participation.
+
+        A practitioner's home is a decision taken once a period, after
+        participation is updated (and again whenever memberships change), not
+        after every small change of participation: withdrawal after a conflict
+        or a challenge's gain moves participation without moving the home.
+        """
+        self.home_round += 1
 
     # -------------------------------------------------------------- queries
     def __len__(self) -> int:

@@ -1,0 +1,136 @@
+"""Derived values: what follows from the state and is asked for many times a period.
+
+Home spaces, power weights and receptiveness, power ranks, unit purposes and
+purpose fit are functions of the state (:mod:`copsim.state`).  Recomputing
+them at every use would cost a few hundred numpy calls a period, so each is
+cached under the *versions* of the state it depends on, and recomputed only
+when one of those versions has moved.  That is the one invalidation rule:
+
+| value | depends on |
+|---|---|
+| home membership / space / participation | ``members.version``, ``members.home_round`` |
+| power weights, receptiveness | ``people.version`` (power is fixed while present) |
+| power rank | ``people.version`` (stayers keep their order, newcomers are inserted) |
+| unit purposes | ``people.purpose_version`` |
+| purpose fit | ``members.version``, ``people.purpose_version``, ``spaces.agenda_version`` |
+
+Only the state's own methods bump versions, so a submodel can never forget to
+invalidate a value it changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from copsim import population as pop
+from copsim.memberships import Memberships
+from copsim.state import People, Spaces
+
+
+def at_home(values: np.ndarray, pair: np.ndarray, outside: float) -> np.ndarray:
+    """Per slot: a per-membership quantity at the slot's home membership ``pair``
+    (``outside`` for slots with no membership, pair -1; also when nobody is a member)."""
+    if values.size == 0:
+        return np.full(pair.shape, outside, dtype=np.result_type(values, outside))
+    return np.where(pair >= 0, values[np.maximum(pair, 0)], outside)
+
+
+class Derived:
+    """Cached values derived from the state, each recomputed when its versions move."""
+
+    def __init__(self, people: People, spaces: Spaces, asymmetry: float) -> None:
+        self.people, self.spaces = people, spaces
+        self.asymmetry = asymmetry
+        self._home_key = self._power_key = self._rank_key = self._fit_key = None
+        self._purpose_key: int | None = None
+        self._home_space_of: np.ndarray | None = None
+
+    @property
+    def members(self) -> Memberships:
+        return self.spaces.members
+
+    # -------------------------------------------------------------- home spaces
+    def home_pairs(self) -> np.ndarray:
+        """Per slot, the index of its home membership (highest participation), -1 for none."""
+        key = (self.members.version, self.members.home_round)
+        if self._home_key != key:
+            self._home = self.members.home()
+            self._home_key = key
+        return self._home
+
+    def home_space(self) -> np.ndarray:
+        """Each practitioner's home space, 0 if it has none (pair with ``home_pairs``
+        to tell the two apart)."""
+        current = self.home_pairs()
+        if self._home_space_of is not current:
+            self._home_space = at_home(self.members.space, current, 0)
+            self._home_space_of = current
+        return self._home_space
+
+    def home_participation(self, pair: np.ndarray | None = None) -> np.ndarray:
+        """Participation in the home space per slot (0 for non-members)."""
+        pair = self.home_pairs() if pair is None else pair
+        return at_home(self.members.participation, pair, 0.0)
+
+    def centrality(self) -> np.ndarray:
+        """Participation x legitimacy in the home space (-1 for empty slots)."""
+        pair = self.home_pairs()
+        legit = at_home(self.members.legitimacy, pair, 0.0)
+        return np.where(self.people.present, self.home_participation(pair) * legit, -1.0)
+
+    # -------------------------------------------------------------- power
+    def _refresh_power(self) -> None:
+        if self._power_key == self.people.version:
+            return
+        self._power_w = pop.power_weights(self.people.power, self.people.present, self.asymmetry)
+        self._receptiveness = np.minimum(1.0, 1.0 / np.maximum(self._power_w, 1e-12))
+        self._power_key = self.people.version
+
+    def power_weights(self) -> np.ndarray:
+        """Per slot: (power / mean power of those present) ** asymmetry, 0 if absent."""
+        self._refresh_power()
+        return self._power_w
+
+    def receptiveness(self) -> np.ndarray:
+        """How open each practitioner is to learning: min(1, 1 / power weight).
+
+        Chambers (quoted in Johnson 2007): "for learning, power is a disability";
+        at asymmetry 0 everyone learns at the full rate.
+        """
+        self._refresh_power()
+        return self._receptiveness
+
+    def power_rank(self) -> np.ndarray:
+        """Per slot: power rank among those present, -1 (least) to +1 (most), 0 if absent."""
+        people = self.people
+        if self._rank_key != people.version:
+            if self._rank_key is None:
+                self._power_order = pop.power_order(people.power, people.present)
+            else:  # keep the stayers' order, insert the newcomers
+                stayed = people.present & (people.occupant == self._rank_occupant)
+                self._power_order = pop.update_power_order(
+                    self._power_order, stayed, people.power, people.present
+                )
+            self._rank_occupant = people.occupant.copy()
+            self._power_rank = pop.rank_of(self._power_order, people.size)
+            self._rank_key = people.version
+        return self._power_rank
+
+    # -------------------------------------------------------------- purposes
+    def unit_purpose(self) -> np.ndarray:
+        """Purpose profiles scaled to unit length."""
+        if self._purpose_key != self.people.purpose_version:
+            self._unit_purpose = pop.unit_rows(self.people.purpose)
+            self._purpose_key = self.people.purpose_version
+        return self._unit_purpose
+
+    def fit(self) -> np.ndarray:
+        """Per membership: cosine similarity of the member's purpose with the agenda."""
+        mb = self.members
+        key = (mb.version, self.people.purpose_version, self.spaces.agenda_version)
+        if self._fit_key != key:
+            purpose = np.take(self.unit_purpose(), mb.slot, axis=0)
+            agenda = np.take(pop.unit_rows(self.spaces.agenda), mb.space, axis=0)
+            self._fit = np.einsum("ij,ij->i", purpose, agenda)
+            self._fit_key = key
+        return self._fit

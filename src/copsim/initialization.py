@@ -1,0 +1,107 @@
+"""Initialization (ODD II.5, and Part I 5 with the social layer off).
+
+Builds the :class:`copsim.state.Community` for a parameter set from one random
+generator, in a fixed order of draws: reality, beliefs, then (social layer on)
+the founders' identities, purposes and resources, their constellations of
+spaces and starting participation (by power rank: the powerful convenors start
+nearer the core), and the convenors' agendas; then the starting cohort that
+``inclusion`` follows and the baseline the outcome indices compare against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from copsim import knowledge as kn
+from copsim import metrics, outcomes, schedule
+from copsim import population as pop
+from copsim.derived import Derived
+from copsim.memberships import Memberships
+from copsim.params import Params
+from copsim.state import Community, People, Spaces, World
+from copsim.submodels import agendas, membership
+from copsim.submodels.funding import Funder
+
+#: Starting participation = START_BASE + START_BY_RANK x power rank (0..1) + noise.
+START_BASE = 0.1
+START_BY_RANK = 0.6
+START_NOISE = 0.05
+#: Founders in the lowest POWER_COHORT of power belong to the starting cohort.
+POWER_COHORT = 1 / 3
+
+
+def build(params: Params, rng: np.random.Generator) -> Community:
+    """The community at period 0."""
+    p = params
+    n, m = p.n_practitioners, p.n_dimensions
+    social = p.social_layer
+    n_spaces = p.n_spaces if social else 1
+    reality = kn.draw_reality(rng, (m,))
+    beliefs = kn.draw_beliefs(rng, (n, m))
+    rates = np.full(n, p.socialization_rate)
+    rates[: round(p.slow_learner_share * n)] = p.slow_socialization_rate
+    tacit = np.zeros(m, dtype=bool)
+    if social:
+        tacit[: round(p.tacit_share * m)] = True
+        founders = pop.draw_newcomers(rng, p, n)
+        identity, purpose, resources = founders.identity, founders.purpose, founders.resources
+    else:
+        identity = np.zeros((n, 0), dtype=np.int16)
+        purpose = np.ones((n, 1))
+        resources = np.full((n, 3), 0.5)
+    power = pop.power_of(resources)
+    people = People(
+        beliefs=beliefs,
+        socialization_rates=rates,
+        identity=identity,
+        purpose=purpose,
+        resources=resources,
+        power=power,
+        income=resources[:, 1].copy(),
+        identity_names=list(p.identity_dimensions) if social else [],
+        identity_levels=dict(p.identity_dimensions) if social else {},
+    )
+    themes = purpose.shape[1]
+    spaces = Spaces(
+        codes=np.zeros((n_spaces, m), dtype=kn.BELIEF_DTYPE),
+        agenda=np.full((n_spaces, themes), 1.0 / themes),
+        safety=np.full(n_spaces, p.safety if social else 1.0),
+        members=Memberships(n_spaces, n),
+    )
+    c = Community(p, rng, World(reality, tacit), people, spaces, Funder(p))
+    c.derived = Derived(people, spaces, p.power_asymmetry)
+    for init in schedule.hooks("init"):
+        init(c)
+    c.on_leave, c.on_arrive = schedule.hooks("on_leave"), schedule.hooks("on_arrive")
+    _found_spaces(c)
+    cohort = (c.derived.home_participation() < p.periphery_threshold) | (
+        power <= np.quantile(power, POWER_COHORT)
+    )
+    people.mark_cohort(cohort)
+    c.baseline = outcomes.Baseline(
+        beliefs=beliefs.copy(),
+        diversity=metrics.belief_diversity(beliefs),
+        powerful_view=outcomes.powerful_view(beliefs, power, _dense_membership(spaces.members)),
+        codified=~tacit,
+    )
+    return c
+
+
+def _found_spaces(c: Community) -> None:
+    """The founders' memberships, starting participation and the first agendas."""
+    mb, people = c.members, c.people
+    n = people.size
+    if c.social:
+        space, slot = membership.founding_memberships(c)
+        rank = np.argsort(np.argsort(people.power)) / max(n - 1, 1)
+        noise = c.rng.normal(0, START_NOISE, n)
+        start = np.clip(START_BASE + START_BY_RANK * rank + noise, 0, 1)
+        mb.add(space, slot, start[slot], start[slot])
+        agendas.set_from_convenors(c)
+    else:  # March: one code, everyone a full member
+        mb.add(np.zeros(n, dtype=np.int64), np.arange(n), 1.0, 1.0)
+    c.spaces.founding_mass = np.maximum(mb.per_space(mb.participation), 1e-9)
+
+
+def _dense_membership(mb: Memberships) -> np.ndarray:
+    return mb.dense(np.ones(len(mb), dtype=bool), fill=False)

@@ -1,0 +1,231 @@
+"""The community's state, grouped as ODD II.2 groups it.
+
+Every state variable lives in one of these small containers, one row per
+practitioner *slot* or per learning space, so a submodel updates all of them
+with one array operation.  The containers are plain data with a few methods;
+the methods are the only places that bump the *versions* on which derived
+values (:mod:`copsim.derived`) are cached:
+
+- ``People.version``: someone left or arrived (power weights, power order);
+- ``People.purpose_version``: purposes changed (purpose fit);
+- ``Spaces.agenda_version``: an agenda changed (purpose fit);
+- ``Memberships.version`` and ``Memberships.home_round``: memberships were
+  added or dropped, or home spaces were re-decided (home space and fit).
+
+A submodel never bumps a version by hand: it changes state through these
+methods (``leave``, ``arrive``, ``set_purpose``, ``set_agendas``,
+``move_agendas``, ``Memberships.add/keep/drop_slots/decide_homes``), and the
+rule lives here once.  ``Community`` bundles the containers with the
+parameters, the random generator and this period's scratch values; it is what
+every submodel receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from copsim.events import Event
+from copsim.submodels.funding import Funder
+from copsim.memberships import Memberships
+from copsim.params import Params
+from copsim.population import Newcomers, power_of
+
+
+@dataclass(eq=False)
+class World:
+    """The environment (ODD II.2 'Environment'): the reality the practice must fit."""
+
+    reality: np.ndarray  # (m,) int8, +-1
+    tacit: np.ndarray  # (m,) bool: dimensions no repertoire can hold
+
+    @property
+    def codified(self) -> np.ndarray:
+        """(m,) bool: the dimensions a repertoire can hold."""
+        return ~self.tacit
+
+
+@dataclass(eq=False)
+class People:
+    """The practitioners (ODD II.2 'Practitioners'), one row per slot."""
+
+    beliefs: np.ndarray  # (N, m) int8
+    socialization_rates: np.ndarray  # (N,) p1 per slot
+    identity: np.ndarray  # (N, D) int16 category codes
+    purpose: np.ndarray  # (N, T) weights over themes
+    resources: np.ndarray  # (N, 3) time, money, political capital
+    power: np.ndarray  # (N,)
+    income: np.ndarray  # (N,) usual money, toward which spent money recovers
+    identity_names: list[str]
+    identity_levels: dict[str, list[str]]
+    present: np.ndarray = field(init=False)
+    tenure: np.ndarray = field(init=False)
+    founder: np.ndarray = field(init=False)  # still the slot's founding practitioner
+    cohort: np.ndarray = field(init=False)  # starting cohort still present (inclusion)
+    peripheral_origin: np.ndarray = field(init=False)  # started at the edge, or newcomer
+    gain: np.ndarray = field(init=False)  # share of dimensions changed in conversation
+    engagement: np.ndarray = field(init=False)  # purpose similarity with this period's partner
+    occupant: np.ndarray = field(init=False)  # bumped whenever a slot changes hands
+    cohort_size: int = 0
+    version: int = 0  # bumped whenever someone leaves or arrives
+    purpose_version: int = 0  # bumped whenever purposes change
+
+    def __post_init__(self) -> None:
+        n = self.beliefs.shape[0]
+        self.present = np.ones(n, dtype=bool)
+        self.tenure = np.zeros(n, dtype=np.int64)
+        self.founder = np.ones(n, dtype=bool)
+        self.cohort = np.zeros(n, dtype=bool)
+        self.peripheral_origin = np.zeros(n, dtype=bool)
+        self.gain = np.zeros(n)
+        self.engagement = np.zeros(n)
+        self.occupant = np.zeros(n, dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        """Number of slots N."""
+        return self.present.size
+
+    def mark_cohort(self, cohort: np.ndarray) -> None:
+        """Fix the starting cohort that ``inclusion`` follows (those who start at
+        the edge or with low power); every one of them is of peripheral origin."""
+        self.cohort = cohort
+        self.cohort_size = int(cohort.sum())
+        self.peripheral_origin = cohort.copy()
+
+    def leave(self, slots: np.ndarray) -> None:
+        """Practitioners in ``slots`` leave: the slots empty, the founders are gone."""
+        self.present[slots] = False
+        self.version += 1
+        self.founder[slots] = False
+        self.cohort[slots] = False
+        self.occupant[slots] += 1  # their agents are removed at the next agent sync
+
+    def arrive(self, slots: np.ndarray, fresh: Newcomers, beliefs: np.ndarray) -> None:
+        """Newcomers take ``slots`` with their own identity, purpose, resources and
+        (naive) beliefs; they start with no tenure and count as peripheral origin."""
+        self.identity[slots], self.purpose[slots] = fresh.identity, fresh.purpose
+        self.purpose_version += 1
+        self.resources[slots] = fresh.resources
+        self.power[slots] = power_of(fresh.resources)
+        self.income[slots] = fresh.resources[:, 1]
+        self.beliefs[slots] = beliefs
+        self.present[slots] = True
+        self.version += 1
+        self.tenure[slots] = 0
+        self.gain[slots] = 0.0
+        self.peripheral_origin[slots] = True
+        self.occupant[slots] += 1  # a new agent is created at the next agent sync
+
+    def renew(self, slots: np.ndarray) -> None:
+        """March turnover: a newcomer takes each slot in place (beliefs already reset)."""
+        self.occupant[slots] += 1
+
+    def set_purpose(self, purpose: np.ndarray) -> None:
+        """Replace every purpose profile (purpose drift)."""
+        self.purpose = purpose
+        self.purpose_version += 1
+
+
+@dataclass(eq=False)
+class Spaces:
+    """The learning spaces (ODD II.2 'Learning spaces') and their memberships."""
+
+    codes: np.ndarray  # (S, m) int8: each space's shared repertoire
+    agenda: np.ndarray  # (S, T)
+    safety: np.ndarray  # (S,)
+    members: Memberships
+    funds: np.ndarray = field(init=False)
+    intensity: np.ndarray = field(init=False)
+    rigidity: np.ndarray = field(init=False)
+    alive: np.ndarray = field(init=False)
+    founding_mass: np.ndarray = field(init=False)
+    agenda_version: int = 0  # bumped whenever an agenda changes
+
+    def __post_init__(self) -> None:
+        s = self.codes.shape[0]
+        self.funds = np.ones(s)
+        self.intensity = np.ones(s)
+        self.rigidity = np.zeros(s)
+        self.alive = np.ones(s, dtype=bool)
+        self.founding_mass = np.ones(s)
+
+    @property
+    def size(self) -> int:
+        """Number of spaces S."""
+        return self.codes.shape[0]
+
+    def set_agendas(self, agenda: np.ndarray) -> None:
+        """Replace every agenda."""
+        self.agenda = agenda
+        self.agenda_version += 1
+
+    def move_agendas(self, rows: Any, toward: np.ndarray, share: float) -> None:
+        """Move the agendas of ``rows`` (an index or slice) a ``share`` of the way
+        toward ``toward``."""
+        self.agenda[rows] += share * (toward - self.agenda[rows])
+        self.agenda_version += 1
+
+
+@dataclass(eq=False)
+class Records:
+    """Model-level records (ODD II.2): counters, the event stream, running sums."""
+
+    events: list[Event] = field(default_factory=list)
+    exits: int = 0
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"conflicts": 0, "contests": 0, "contests_won": 0, "conversations": 0}
+    )
+    #: Running sums behind the peripheral contribution: vote weight of peripheral-origin
+    #: members behind repertoire changes, and all repertoire changes.
+    peripheral_weight: float = 0.0
+    change_weight: float = 0.0
+    repertoire_changes: int = 0  # codified dimensions changed this period, all spaces
+    last_exchange: Any = None  # this period's conversations (submodels.conversation.Exchange)
+
+
+@dataclass(eq=False)
+class Period:
+    """Values one stage of a period hands to later stages of the same period."""
+
+    actions: np.ndarray | None = None  # (N, m) this period's actions (March rule 3)
+    action_scores: np.ndarray | None = None  # (N,) their scores against reality
+    changed: np.ndarray | None = None  # (S,) repertoire dimensions changed this period
+
+
+@dataclass(eq=False)
+class Community:
+    """Everything a submodel may read or write: the state, its derived values,
+    the parameters, the random generator and the current period."""
+
+    params: Params
+    rng: np.random.Generator
+    world: World
+    people: People
+    spaces: Spaces
+    funder: Funder
+    records: Records = field(default_factory=Records)
+    period: Period = field(default_factory=Period)
+    step: int = 0  # the period being computed (Mesa's ``steps``)
+    derived: Any = None  # copsim.derived.Derived, set once the state exists
+    baseline: Any = None  # copsim.outcomes.Baseline: what the indices compare against
+    own: dict[str, Any] = field(default_factory=dict)  # submodels' own extra state
+    #: Submodels' hooks, called with (community, slots) after practitioners leave / arrive.
+    on_leave: list[Any] = field(default_factory=list)
+    on_arrive: list[Any] = field(default_factory=list)
+
+    @property
+    def members(self) -> Memberships:
+        """The (space, slot) memberships (``spaces.members``)."""
+        return self.spaces.members
+
+    @property
+    def social(self) -> bool:
+        """Whether the social layer is on (off: March's model exactly)."""
+        return self.params.social_layer
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        """Record a typed event of this period (the view turns events into prose)."""
+        self.records.events.append(Event(step=self.step, kind=kind, **fields))

@@ -1,0 +1,44 @@
+"""Reification: stable repertoires congeal (ODD II.7.8).
+
+Johnson (2007): Wenger's "congealed form", "forms can take a life of their
+own" (Wenger 1998, p. 62), and "standardized processes of reporting to donors
+which exclude deep reflection ... or conforming to certain types of
+conditionality".  A repertoire's rigidity grows with its stability (how little
+it changed this period) and faster under the funder's conditionality; rigidity
+slows repertoire learning and presses newcomers; accepted challenges halve it.
+
+Reads: ``period.changed``, ``params`` (reification_rate, conditionality).
+Writes: ``spaces.rigidity``.
+Measures: ``rigidity``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from copsim.state import Community
+
+#: How much faster repertoires congeal per unit of conditionality.
+CONDITIONALITY_SPEEDUP = 3.0
+#: Rigidity never reaches 1: a repertoire can always still change a little.
+MAX_RIGIDITY = 0.99
+
+
+def applies(params) -> bool:
+    return params.reification
+
+
+def step(c: Community) -> None:
+    """rigidity += rate x stability x (1 + 3 conditionality) x (1 - rigidity)."""
+    p, spaces = c.params, c.spaces
+    stability = 1.0 - c.period.changed / spaces.codes.shape[1]
+    growth = p.reification_rate * stability * (1.0 + CONDITIONALITY_SPEEDUP * p.conditionality)
+    spaces.rigidity += growth * (1.0 - spaces.rigidity)
+    np.clip(spaces.rigidity, 0.0, MAX_RIGIDITY, out=spaces.rigidity)
+
+
+def measures(c: Community, base: dict) -> dict[str, float]:
+    return {"rigidity": float(c.spaces.rigidity.mean())}

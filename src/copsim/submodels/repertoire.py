@@ -1,0 +1,76 @@
+"""Repertoire learning: perceived superiority and power-weighted votes (ODD II.7.4).
+
+Johnson (2007), citing Cooke and Kothari (2001): "Do group dynamics lead to
+participatory decisions that reinforce the interests of the already
+powerful?", and knowledge outcomes "shaped by pre-existing relationships"
+(Mosse 2001).  Each space's code learns from its members who *look* superior:
+performance mixed with power rank (at asymmetry 0 the action score alone, as
+in March).  A superior member's vote weighs participation x power weight,
+scaled so an average superior member casts one vote, which keeps
+k = |net votes| in March's units.  Rigidity slows the code; a space that
+cannot meet learns less.  Under a grand plan the expert replaces member votes
+in some spaces (:mod:`copsim.submodels.grand_plan`).
+
+Reads: ``period.actions``, ``period.action_scores``, ``spaces.codes``,
+``spaces.rigidity``, ``spaces.intensity``, memberships' participation, power
+weights and ranks, ``people.peripheral_origin``, ``world.tacit``,
+``params`` (power_asymmetry, repertoire_learning_rate).
+Writes: ``spaces.codes``, ``period.changed``, ``records.peripheral_weight``,
+``records.change_weight``.
+Measures: ``repertoire_changes``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from copsim import knowledge as kn
+from copsim import population as pop
+from copsim.submodels import grand_plan
+
+if TYPE_CHECKING:
+    from copsim.state import Community
+
+
+def member_votes(c: Community) -> tuple[np.ndarray, np.ndarray]:
+    """Per space, the net power-weighted votes of its superior members, and the
+    weight of each membership's vote."""
+    p, mb, d = c.params, c.members, c.derived
+    code_scores = kn.score(c.spaces.codes, c.world.reality)
+    power_w = d.power_weights()
+    perceived = pop.perceived_scores(
+        c.period.action_scores, d.power_rank(), c.people.present, p.power_asymmetry
+    )
+    superior = perceived[mb.slot] > code_scores[mb.space]
+    weights = superior * mb.participation * power_w[mb.slot]
+    count = mb.per_space((superior & (mb.participation > 0)).astype(np.float64))
+    mean_w = mb.per_space(weights) / np.maximum(count, 1)
+    weights = weights / np.where(mean_w > 0, mean_w, 1.0)[mb.space]
+    votes = mb.weighted_rows(weights, c.period.actions.astype(np.float32))
+    return votes, weights
+
+
+def step(c: Community) -> None:
+    """Each code adopts the majority of its votes with probability 1 - (1 - rate)^k;
+    the changes are credited by vote weight to peripheral-origin members."""
+    p, mb, spaces = c.params, c.members, c.spaces
+    votes, weights = member_votes(c)
+    if grand_plan.applies(p):
+        votes = grand_plan.replace_votes(c, votes)
+    votes[:, c.world.tacit] = 0.0
+    rate = (p.repertoire_learning_rate * (1.0 - spaces.rigidity) * spaces.intensity)[:, None]
+    before = spaces.codes.copy()
+    kn.learn_code(spaces.codes, votes, rate, c.rng)
+    changed = np.count_nonzero(spaces.codes != before, axis=1)
+    from_edge = mb.per_space(weights * c.people.peripheral_origin[mb.slot])
+    peripheral_share = from_edge / np.maximum(mb.per_space(weights), 1e-12)
+    c.records.peripheral_weight += float((peripheral_share * changed).sum())
+    c.records.change_weight += float(changed.sum())
+    c.period.changed = changed
+    c.records.repertoire_changes = int(changed.sum())
+
+
+def measures(c: Community, base: dict) -> dict[str, float]:
+    return {"repertoire_changes": float(c.records.repertoire_changes)}

@@ -1,0 +1,46 @@
+"""Socialization with reification pressure (ODD II.7.6).
+
+Johnson (2007): the repertoire can be "laid down by core participants to
+which those joining are expected to subscribe"; Lave & Wenger (1991) on
+newcomers becoming old-timers.  Members learn the codified part of their home
+space's repertoire by Part I's gradual rule, at a rate that grows with their
+participation, with the pressure a rigid repertoire puts on newcomers, and
+shrinks with power (receptiveness) and during role play.
+
+Reads: home spaces and participation, ``spaces.codes``, ``spaces.rigidity``,
+``world.tacit``, ``people.tenure``, ``people.socialization_rates``,
+receptiveness, ``params.newcomer_pressure``; role play's factor.
+Writes: ``people.beliefs``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from copsim import knowledge as kn
+from copsim.submodels import role_play
+
+if TYPE_CHECKING:
+    from copsim.state import Community
+
+#: Tenure (periods) during which a member counts as a newcomer for reification pressure.
+NEWCOMER_TENURE = 10
+
+
+def step(c: Community) -> None:
+    """Members move toward their home repertoire, dimension by dimension."""
+    d, people = c.derived, c.people
+    pair = d.home_pairs()
+    home = d.home_space()
+    targets = np.take(c.spaces.codes, home, axis=0)  # np.take: much faster row gather
+    targets[:, c.world.tacit] = 0  # tacit knowledge is never in a repertoire
+    newcomer = people.tenure < NEWCOMER_TENURE
+    pressure = 1.0 + c.params.newcomer_pressure * c.spaces.rigidity[home] * newcomer
+    rates = people.socialization_rates * d.home_participation(pair) * pressure
+    rates *= d.receptiveness()
+    if role_play.active(c):  # out of role, members explore rather than conform
+        rates *= c.params.role_play_identity_weight
+    rates = np.clip(rates * people.present, 0.0, 1.0)
+    kn.socialize(people.beliefs, targets, rates[:, None], c.rng)
