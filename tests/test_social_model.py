@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from copsim import CoPModel, Params
+from copsim import CoPModel, Params, measures, schedule
 from copsim import population as pop
+from copsim.memberships import Memberships
 from copsim.outcomes import LABELS
 from copsim.scenarios import NARRATIVES, PRESETS
-from copsim.memberships import Memberships
+from copsim.submodels import grand_plan, membership
 
 SMALL = dict(n_practitioners=40, max_steps=40)
 
@@ -34,12 +35,13 @@ def check_invariants(model: CoPModel) -> None:
     assert np.all(model.codes[:, model.tacit] == 0)
     # cached quantities agree with a fresh computation from the current state
     fresh = pop.power_weights(model.power, present, model.params.power_asymmetry)
-    assert np.array_equal(model.power_weights(), fresh)
-    assert np.array_equal(model.power_rank(), pop.power_rank(model.power, present))
-    mb = model.members
+    derived = model.community.derived
+    assert np.array_equal(derived.power_weights(), fresh)
+    assert np.array_equal(derived.power_rank(), pop.power_rank(model.power, present))
+    mb = model.community.members
     a, b = model.agenda[mb.space], model.purpose[mb.slot]
     cosine = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
-    assert np.allclose(model.fit(), cosine)
+    assert np.allclose(derived.fit(), cosine)
 
 
 @pytest.mark.parametrize("preset", ["bindura_eag", "north_south_partnership", "ogp_workshop"])
@@ -101,10 +103,13 @@ def test_contestation_switch():
 def test_safe_spaces_accept_challenges_unsafe_ones_exclude():
     safe = [run(s, safety=1.0, contest_rate=0.5) for s in range(3)]
     unsafe = [run(s, safety=0.0, contest_rate=0.5) for s in range(3)]
-    assert all(m.counts["contests_won"] == m.counts["contests"] for m in safe)
-    assert all(m.counts["contests_won"] == 0 for m in unsafe)
-    assert sum(e["kind"] == "exclusion" for m in unsafe for e in m.events) > 0
-    assert not any(e["kind"] == "exclusion" for m in safe for e in m.events)
+    assert all(
+        m.community.records.counts["contests_won"] == m.community.records.counts["contests"]
+        for m in safe
+    )
+    assert all(m.community.records.counts["contests_won"] == 0 for m in unsafe)
+    assert sum(e.kind == "exclusion" for m in unsafe for e in m.events) > 0
+    assert not any(e.kind == "exclusion" for m in safe for e in m.events)
 
 
 def test_reification_switch():
@@ -116,11 +121,11 @@ def test_funding_switch_and_shock():
     off = run(funding=False, shock_kind="stop", shock_time=5)
     df = off.datacollector.get_model_vars_dataframe()
     assert (df["meeting_intensity"] == 1.0).all()
-    assert not any(e["kind"] == "shock" for e in off.events)
+    assert not any(e.kind == "shock" for e in off.events)
     stopped = run(shock_kind="stop", shock_time=5, self_funding=0.0)
     df = stopped.datacollector.get_model_vars_dataframe()
     assert df["meeting_intensity"].iloc[8:].max() < 1.0
-    assert any(e["kind"] == "shock" and "step 5" in e["text"] for e in stopped.events)
+    assert any(e.kind == "shock" and e.step == 5 and e.outcome == "stop" for e in stopped.events)
 
 
 def test_conversation_as_data_moves_agendas():
@@ -138,34 +143,32 @@ def test_role_play_window_and_fewer_conflicts():
     p = dict(safety=0.2, role_play_start=0, role_play_duration=10, max_steps=10)
     model = CoPModel(Params(**{**SMALL, **p}, role_play=True), rng=0)
     assert model.role_play_active()
-    with_rp = sum(run(s, role_play=True, **p).counts["conflicts"] for s in range(4))
-    without = sum(run(s, role_play=False, **p).counts["conflicts"] for s in range(4))
+    with_rp = sum(
+        run(s, role_play=True, **p).community.records.counts["conflicts"] for s in range(4)
+    )
+    without = sum(
+        run(s, role_play=False, **p).community.records.counts["conflicts"] for s in range(4)
+    )
     assert with_rp < 0.7 * without
 
 
 def test_champions_leave_first():
     model = CoPModel(Params(**SMALL, champions_leave=True, exit_rate=0.2), rng=3)
     model.run(5)
-    seen = {}
-    original = model._exits_and_entries
-
-    def spy():
-        seen["centrality"], seen["before"] = model.centrality(), model.present.copy()
-        original()
-
-    model._exits_and_entries = spy
-    model.step()
-    left = seen["before"] & ~model.present
-    stayed = seen["before"] & model.present
+    c = model.community
+    centrality, before = c.derived.centrality(), model.present.copy()
+    membership.step(c)  # the exits-and-entries stage of a period
+    left = before & ~model.present
+    stayed = before & model.present
     assert left.any() and stayed.any()  # exit_rate 0.2: someone leaves, most stay
-    assert seen["centrality"][left].min() >= seen["centrality"][stayed].max()
-    assert any(e["kind"] == "champions" for e in model.events)
+    assert centrality[left].min() >= centrality[stayed].max()
+    assert any(e.kind == "champions" for e in model.events)
 
 
 def test_grand_plan_pulls_repertoires_toward_the_expert():
     model = CoPModel(Params(**SMALL, grand_plan=True, conditionality=1.0), rng=4).run()
     codified = ~model.tacit
-    agree = (model.codes[:, codified] == model.expert_view[codified]).mean()
+    agree = (model.codes[:, codified] == grand_plan.expert_view(model.community)[codified]).mean()
     assert agree > 0.8
 
 
@@ -179,7 +182,7 @@ def test_tacit_dimensions_never_enter_repertoires_but_are_learned():
 
 def test_no_asymmetry_means_equal_weights_and_full_receptiveness():
     model = CoPModel(Params(**SMALL, power_asymmetry=0.0), rng=1)
-    assert np.allclose(model.receptiveness(), 1.0)
+    assert np.allclose(model.community.derived.receptiveness(), 1.0)
     w = pop.power_weights(model.power, model.present, 0.0)
     assert np.allclose(w[model.present], 1.0)
     scores = np.arange(40)
@@ -203,11 +206,13 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
 
 def test_a_community_whose_spaces_lost_every_member_still_steps():
     model = CoPModel(Params(**SMALL, entry_rate=0.0), rng=8)
-    model.members.keep(np.zeros(len(model.members), dtype=bool))  # everyone shut out
+    model.community.members.keep(
+        np.zeros(len(model.community.members), dtype=bool)
+    )  # everyone shut out
     for _ in range(5):
         model.step()
         check_invariants(model)
-    assert len(model.members) == 0
+    assert len(model.community.members) == 0
     assert model.metrics["participation_mean"] == 0.0
 
 
@@ -218,8 +223,8 @@ def test_newcomers_join_as_many_spaces_as_founders():
     for seed in range(4):
         params = Params(n_practitioners=300, n_spaces=20, turnover_rate=0.05, max_steps=60)
         model = CoPModel(params, rng=seed).run()
-        newcomers = model.present & ~model.founder
-        sizes.append(np.bincount(model.members.slot, minlength=300)[newcomers])
+        newcomers = model.present & ~model.community.people.founder
+        sizes.append(np.bincount(model.community.members.slot, minlength=300)[newcomers])
     sizes = np.concatenate(sizes)
     sizes = sizes[sizes > 0]  # not those shut out of their only space after a challenge
     assert sizes.size > 200
@@ -229,7 +234,7 @@ def test_newcomers_join_as_many_spaces_as_founders():
 def test_closed_boundaries_admit_no_newcomers():
     model = CoPModel(Params(**SMALL, permeability=0.0, turnover_rate=0.05), rng=0).run()
     assert model.exits > 0
-    assert model.founder[model.present].all()
+    assert model.community.people.founder[model.present].all()
 
 
 def test_newcomers_get_new_agents_and_stayers_keep_theirs():
@@ -289,23 +294,27 @@ def test_a_dissolved_space_stops_meeting_and_its_members_drift_away():
     for funding in (True, False):
         model = CoPModel(Params(**SMALL, funding=funding, exit_rate=0.0), rng=4)
         model.alive[0] = False
-        inside = model.members.space == 0
-        before = model.members.participation[inside].sum()
+        inside = model.community.members.space == 0
+        before = model.community.members.participation[inside].sum()
         for _ in range(5):
             model.step()
         assert model.intensity[0] == 0.0
-        assert model.members.participation[model.members.space == 0].sum() < 0.5 * before
+        assert (
+            model.community.members.participation[model.community.members.space == 0].sum()
+            < 0.5 * before
+        )
 
 
 def test_inclusion_counts_the_starting_cohort_even_after_it_leaves():
     model = CoPModel(Params(**SMALL), rng=5).run(10)
-    cohort = np.flatnonzero(model.cohort)
+    cohort = np.flatnonzero(model.community.people.cohort)
     core = model.home_participation() >= model.params.core_threshold
     outside = cohort[~core[cohort]]
     assert outside.size > 0
     before = model.metrics["inclusion"]
-    model._exit(outside, reason="exit")  # push out the cohort members still at the edge
-    assert model._measure()["inclusion"] == pytest.approx(before)
+    membership.leave(model.community, outside)  # push out the cohort members still at the edge
+    record = measures.measure(model.community, schedule.hooks("measures"))
+    assert record["inclusion"] == pytest.approx(before)
 
 
 def test_identity_similarity_matches_pairwise_definition():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from copsim import Params, ParamsError
+from copsim.events import Event
 from copsim.scenarios import PRESETS
 from copsim.viz import events as ev
 from copsim.viz import layout
@@ -226,7 +227,7 @@ def test_challenges_are_ringed_and_logged():
     ringed = {kind for kind, _ in run.highlights.values()}
     assert ringed <= {"accepted", "excluded"} and ringed
     entry = next(e for e in run.log if e.kind in ("contest", "exclusion"))
-    assert entry.space() == 0
+    assert entry.space == 0
 
 
 def test_derived_entries_report_role_play_and_label_changes():
@@ -241,10 +242,27 @@ def test_derived_entries_report_role_play_and_label_changes():
 
 
 def test_log_lines_do_not_repeat_the_step():
-    entry = ev.LogEntry(40, "shock", "Funding stopped at step 40")
+    entry = ev.from_model(Event(step=40, kind="shock", outcome="stop"))
     assert entry.line() == "step 40 ⚡ Funding stopped"
-    assert ev.LogEntry(3, "contest", "accepted in space 12").space() == 12
-    assert ev.LogEntry(3, "shock", "no space here").space() is None
+    cut = ev.from_model(Event(step=7, kind="shock", outcome="cut", amount=0.85))
+    assert cut.text == "Funding cut by 85%" and cut.space is None
+
+
+def test_challenge_events_become_prose_with_their_space():
+    event = Event(
+        step=3,
+        kind="exclusion",
+        space=12,
+        practitioner=4,
+        outcome="rejected",
+        identity=("civil_society", "south"),
+    )
+    entry = ev.from_model(event)
+    assert entry.space == 12
+    assert entry.text == (
+        "A challenge by a peripheral member (civil society, south) was rejected; "
+        "excluded from space 12"
+    )
 
 
 # ----------------------------------------------------------------------------- layout
@@ -269,5 +287,5 @@ def test_angles_are_fixed_per_person_and_spread_out():
 
 def test_person_ids_follow_the_agents_in_each_slot():
     run = Run(Params.preset("bindura_eag"), seed=1)
-    ids = layout.person_ids(run.model)
+    ids = run.model.person_ids()
     assert np.array_equal(ids, [a.unique_id for a in run.model.slot_agent])

@@ -89,17 +89,13 @@ def community(c: Community, base: dict) -> dict[str, float]:
     mass = mb.participation.sum()
     alignment = float((c.derived.fit() * mb.participation).sum() / mass) if mass > 0 else 0.0
     records = c.records
-    peripheral = (
-        records.peripheral_weight / records.change_weight if records.change_weight else 0.0
-    )
+    peripheral = records.peripheral_weight / records.change_weight if records.change_weight else 0.0
     reality = c.world.reality
     values = {
         "code_knowledge": float(kn.knowledge(spaces.codes[spaces.alive], reality).mean())
         if spaces.alive.any()
         else 0.0,
-        "mean_individual_knowledge": float(total @ reality) / (n_present * m)
-        if n_present
-        else 0.0,
+        "mean_individual_knowledge": float(total @ reality) / (n_present * m) if n_present else 0.0,
         "belief_diversity": diversity,
         "members": float(n_present),
         "exits": float(records.exits),

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from copsim.events import Event
-from copsim.submodels.funding import Funder
 from copsim.memberships import Memberships
 from copsim.params import Params
 from copsim.population import Newcomers, power_of
+from copsim.submodels.funding import Funder
 
 
 @dataclass(eq=False)
@@ -176,7 +176,12 @@ class Records:
     events: list[Event] = field(default_factory=list)
     exits: int = 0
     counts: dict[str, int] = field(
-        default_factory=lambda: {"conflicts": 0, "contests": 0, "contests_won": 0, "conversations": 0}
+        default_factory=lambda: {
+            "conflicts": 0,
+            "contests": 0,
+            "contests_won": 0,
+            "conversations": 0,
+        }
     )
     #: Running sums behind the peripheral contribution: vote weight of peripheral-origin
     #: members behind repertoire changes, and all repertoire changes.

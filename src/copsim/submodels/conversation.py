@@ -158,7 +158,9 @@ def step(c: Community) -> None:
     """This period's conversations: attend, group, pair, then conflict or learning."""
     p, people = c.params, c.people
     home, attend, pair = attending(c)
-    keys = group_keys(p.organizing_principle, people.identity, people.purpose, people.identity_names)
+    keys = group_keys(
+        p.organizing_principle, people.identity, people.purpose, people.identity_names
+    )
     left, right = pair_up(home, keys, attend, c.rng)
     distance = identity_distance(people.identity, left, right)
     felt = distance * role_play.factor(c)

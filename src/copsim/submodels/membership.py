@@ -142,5 +142,7 @@ def step(c: Community) -> None:
         c.emit("champions", amount=float(top.size))
     leave(c, np.flatnonzero(leaving))
     empty = ~people.present & ~leaving
-    chance_in = p.entry_rate * float(spaces.intensity[spaces.alive].mean()) if spaces.alive.any() else 0.0
+    chance_in = (
+        p.entry_rate * float(spaces.intensity[spaces.alive].mean()) if spaces.alive.any() else 0.0
+    )
     enter(c, np.flatnonzero(empty & kn.bernoulli(c.rng, chance_in, empty.shape)))

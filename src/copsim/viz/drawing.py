@@ -178,7 +178,7 @@ def _disc(
     elif shortfall > 0.01:
         title += f" · meets {1 - shortfall:.0%}"
     canvas.text(cx, cy - radius * 1.03 - 8, title, size=13, anchor="middle", weight="bold")
-    challenges = [e for e in run.recent("contest") + run.recent("exclusion") if e.space() == space]
+    challenges = [e for e in run.recent("contest") + run.recent("exclusion") if e.space == space]
     if challenges:
         last = max(challenges, key=lambda e: e.step)
         accepted = last.kind == "contest"
@@ -244,7 +244,7 @@ def community_svg(run: Run, colour_by: str, columns: int = 2) -> str:
         canvas.text(
             width / 2,
             16,
-            "⚡ " + shocks[-1].plain(),
+            "⚡ " + shocks[-1].text,
             size=15,
             fill=BAD,
             anchor="middle",

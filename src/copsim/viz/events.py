@@ -1,16 +1,17 @@
 """The event log in plain language.
 
-Two sources feed it: the model's own events (``model.events``: funding
-shocks, challenges accepted or rejected, champions leaving), and changes the
-view reads off the public state between two steps (a space stops meeting, role
-play begins or ends, half the founders are gone, the run's label changes).
+Two sources feed it: the model's own typed events (``model.events``,
+:class:`copsim.events.Event`: funding shocks, challenges accepted or rejected,
+champions leaving), which are turned into prose here, and changes the view
+reads off the public state between two steps (a space stops meeting, role play
+begins or ends, half the founders are gone, the run's label changes).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any
+
+from copsim.events import Event
 
 #: A short marker per kind, shown before the text (and used for colours).
 ICONS: dict[str, str] = {
@@ -33,25 +34,39 @@ class LogEntry:
     step: int
     kind: str
     text: str
-
-    def plain(self) -> str:
-        """The text without a trailing 'at step N' (the step is shown separately)."""
-        return re.sub(r"\s+at step \d+$", "", self.text)
+    space: int | None = None  # the learning space the entry is about, if any
 
     def line(self) -> str:
         """``'step 40 ⚡ Funding cut by 85%'``."""
-        return f"step {self.step} {ICONS.get(self.kind, '•')} {self.plain()}"
-
-    def space(self) -> int | None:
-        """The learning space the entry is about, if its text names one at the end."""
-        match = re.search(r"space (\d+)$", self.text)
-        return int(match.group(1)) if match else None
+        return f"step {self.step} {ICONS.get(self.kind, '•')} {self.text}"
 
 
-def from_model(event: dict[str, Any]) -> LogEntry:
-    """A log entry from one of ``model.events`` ({step, kind, text})."""
-    text = str(event.get("text", "")).replace("_", " ").strip()
-    return LogEntry(int(event.get("step", 0)), str(event.get("kind", "event")), text)
+def who(identity: tuple[str, ...]) -> str:
+    """'a peripheral member (south, civil society)' from a challenger's categories."""
+    if not identity:
+        return "a member"
+    return "a peripheral member (" + ", ".join(n.replace("_", " ") for n in identity) + ")"
+
+
+def from_model(event: Event) -> LogEntry:
+    """A log entry, in plain language, from one of the model's typed events."""
+    if event.kind == "shock":
+        text = {
+            "cut": f"Funding cut by {event.amount or 0:.0%}",
+            "stop": "Funding stopped",
+            "delay": f"Funding delayed for {int(event.amount or 0)} periods",
+        }.get(event.outcome or "", "A funding shock")
+    elif event.kind == "contest":
+        text = f"A challenge by {who(event.identity)} was accepted in space {event.space}"
+    elif event.kind == "exclusion":
+        text = (
+            f"A challenge by {who(event.identity)} was rejected; excluded from space {event.space}"
+        )
+    elif event.kind == "champions":
+        text = f"{int(event.amount or 0)} of the most central members left"
+    else:
+        text = event.kind.replace("_", " ")
+    return LogEntry(event.step, event.kind, text, space=event.space)
 
 
 def opening(members: int, spaces: int, scenario_title: str, seed: int) -> LogEntry:

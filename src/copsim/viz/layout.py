@@ -12,25 +12,13 @@ evenly round the disc and puts each newcomer in a new direction.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from copsim.model import CoPModel
 
 #: Angle between consecutive arrivals (radians): the golden angle spreads them evenly.
 GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
 #: Radius of a fully participating member (kept off the exact centre so cores do not stack).
 INNER = 0.06
-
-
-def person_ids(model: CoPModel) -> np.ndarray:
-    """The Mesa ``unique_id`` of whoever holds each slot, -1 for an empty slot."""
-    agents = getattr(model, "slot_agent", None)
-    if agents is None:  # fall back to slot numbers: stable, but blind to replacements
-        return np.where(model.present, np.arange(model.present.size), -1)
-    return np.array([-1 if a is None else a.unique_id for a in agents], dtype=np.int64)
 
 
 def angles(ids: np.ndarray) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 :class:`Run` owns a :class:`copsim.CoPModel` and, after every step, compares a
 snapshot of the public state with the previous one to find who left (drawn
-fading for a few steps), who challenged (drawn ringed), how much money came in
-and what changed, in plain language, for the event log.  It never changes the
-model; everything it keeps is read from the model's public arrays.
+fading for a few steps), reads the model's typed events to find who challenged
+(drawn ringed) and turns them into plain language for the event log.  It never
+changes the model and reads only the documented contract
+(:class:`copsim.readout.Readout`, docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from copsim import knowledge as kn
-from copsim import population as pop
+from copsim.events import Event
 from copsim.model import CoPModel
 from copsim.params import Params
 from copsim.viz import events as ev
-from copsim.viz.layout import person_ids
 
 #: Steps over which a member who left (or was excluded from a space) fades out.
 FADE_STEPS = 8
@@ -58,30 +57,18 @@ class Ghost:
     excluded: bool  # left after a rejected challenge
 
 
-def voice_weights(model: CoPModel) -> np.ndarray:
-    """Each slot's voice: power relative to the present mean, raised to the asymmetry."""
-    asymmetry = model.params.power_asymmetry if model.social else 0.0
-    return pop.power_weights(model.power, model.present, asymmetry)
-
-
-def member_knowledge(model: CoPModel) -> np.ndarray:
-    """Each slot's knowledge: share of reality believed right, net of errors, in [-1, 1]."""
-    return kn.knowledge(model.beliefs, model.reality).astype(np.float64)
-
-
 def snapshot(model: CoPModel) -> Snapshot:
     """Copy what the view compares from the model's public state."""
-    contested = getattr(model, "contested", None)
     return Snapshot(
         step=int(model.steps),
-        ids=person_ids(model),
+        ids=model.person_ids(),
         membership=(model.membership & model.present).copy(),
         participation=model.participation.copy(),
         identity=model.identity.copy(),
-        knowledge=member_knowledge(model),
-        weight=voice_weights(model),
+        knowledge=model.individual_knowledge(),
+        weight=model.voice_weights().copy(),
         alive=model.alive.copy(),
-        contested=np.zeros(model.present.size, bool) if contested is None else contested.copy(),
+        contested=model.contested.copy(),
         role_play=bool(model.role_play_active()),
         retention=float(model.metrics.get("retention", 1.0)),
         label=model.label()[0],
@@ -114,14 +101,16 @@ def departures(
     return ghosts
 
 
-def new_challenges(before: Snapshot, after: Snapshot) -> dict[int, str]:
-    """People who challenged this step: person id -> 'accepted' or 'excluded'."""
-    same = before.ids == after.ids
-    fresh = np.flatnonzero(same & after.contested & ~before.contested)
+def new_challenges(before: Snapshot, after: Snapshot, events: list[Event]) -> dict[int, str]:
+    """People who challenged this step and are still here: person id -> 'accepted'
+    or 'excluded', read from the model's challenge events."""
     result = {}
-    for slot in fresh:
-        lost_a_space = bool((before.membership[:, slot] & ~after.membership[:, slot]).any())
-        result[int(after.ids[slot])] = "excluded" if lost_a_space else "accepted"
+    for e in events:
+        if e.kind not in ("contest", "exclusion") or e.practitioner is None:
+            continue
+        slot = e.practitioner
+        if before.ids[slot] == after.ids[slot]:  # not replaced later in the same step
+            result[int(after.ids[slot])] = "accepted" if e.outcome == "accepted" else "excluded"
     return result
 
 
@@ -174,12 +163,8 @@ class Run:
         return self.model.label()
 
     def current_budget(self) -> float:
-        """Outside funding per space that came in at the latest step (0 if money is off)."""
-        p = self.model.params
-        funder = getattr(self.model, "funder", None)
-        if not (p.social_layer and p.funding) or funder is None:
-            return float("nan")
-        return float(funder.budget(int(self.model.steps)))
+        """Outside funding per space that came in at the latest step (nan if money is off)."""
+        return self.model.funding_budget()
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> bool:
@@ -188,7 +173,8 @@ class Run:
             return False
         self.model.step()
         after = snapshot(self.model)
-        challenges = new_challenges(self.current, after)
+        fresh = self._read_model_events()
+        challenges = new_challenges(self.current, after, fresh)
         excluded = {p for p, kind in challenges.items() if kind == "excluded"}
         self.ghosts = [g for g in self.ghosts if after.step - g.step < FADE_STEPS]
         self.ghosts += departures(self.current, after, excluded)
@@ -197,15 +183,16 @@ class Run:
         }
         self.highlights.update({p: (kind, after.step) for p, kind in challenges.items()})
         self.budget.append(self.current_budget())
-        self._read_model_events()
         self.log += derived_entries(self.current, after)
         self.current = after
         return True
 
-    def _read_model_events(self) -> None:
+    def _read_model_events(self) -> list[Event]:
+        """The model's events since the last look, added to the log in prose."""
         new = self.model.events[self._events_seen :]
         self._events_seen = len(self.model.events)
         self.log += [ev.from_model(e) for e in new]
+        return new
 
     # ------------------------------------------------------------------ for drawing
     def visible_ghosts(self) -> list[Ghost]:
