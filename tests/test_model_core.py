@@ -78,3 +78,23 @@ def test_belief_diversity_matches_its_definition():
     assert belief_diversity(np.ones((10, 3), dtype=np.int8)) == 0.0
     assert gini(np.ones(10)) == pytest.approx(0.0)
     assert gini(np.array([0, 0, 0, 1.0])) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("bad", ["abc", -1, 2.5, True, [1, 2]])
+def test_a_bad_seed_is_refused_naming_rng(bad):
+    with pytest.raises(ValueError, match=r"rng = .* is not a seed"):
+        CoPModel(Params.march1991(max_steps=3), rng=bad)
+
+
+def test_seeds_of_every_accepted_kind_work():
+    for seed in (0, np.int64(7), np.random.SeedSequence(3), np.random.default_rng(2), None):
+        assert CoPModel(Params.march1991(max_steps=2), rng=seed).run().steps == 2
+
+
+def test_stepping_a_finished_run_is_an_error_not_a_silent_extra_period():
+    model = CoPModel(Params(n_practitioners=20, max_steps=3), rng=1).run()
+    rows = len(model.datacollector.get_model_vars_dataframe())
+    with pytest.raises(RuntimeError, match="max_steps = 3 reached"):
+        model.step()
+    assert len(model.datacollector.get_model_vars_dataframe()) == rows
+    assert model.stop_reason() == "max_steps = 3 reached"

@@ -31,15 +31,17 @@ def _metric(model: CoPModel, name: str) -> Any:
     return model.metrics[name]
 
 
-def check_rng(rng: Any) -> None:
-    """Refuse a seed numpy would reject with an obscure message, naming ``rng``."""
-    ok = rng is None or isinstance(rng, np.random.SeedSequence | np.random.Generator)
-    ok = ok or (isinstance(rng, int | np.integer) and not isinstance(rng, bool) and rng >= 0)
-    if not ok:
-        raise ValueError(
-            f"CoPModel: rng = {rng!r} is not a seed; expected a non-negative integer, a "
-            "numpy SeedSequence or Generator, or None (fresh entropy)"
-        )
+def checked_rng(rng: Any) -> Any:
+    """The seed as Mesa can take it (a numpy integer, e.g. read from a results
+    table, becomes an ``int``); anything that is not a seed is refused naming ``rng``."""
+    if isinstance(rng, np.integer | int) and not isinstance(rng, bool) and rng >= 0:
+        return int(rng)
+    if rng is None or isinstance(rng, np.random.SeedSequence | np.random.Generator):
+        return rng
+    raise ValueError(
+        f"CoPModel: rng = {rng!r} is not a seed; expected a non-negative integer, a "
+        "numpy SeedSequence or Generator, or None (fresh entropy)"
+    )
 
 
 class CoPModel(Readout, mesa.Model):
@@ -52,11 +54,10 @@ class CoPModel(Readout, mesa.Model):
         rng: SeedLike | np.random.Generator | None = None,
         **overrides: Any,
     ) -> None:
-        check_rng(rng)
         params = params if params is not None else Params()
         if overrides:
             params = params.replace(**overrides)
-        super().__init__(rng=rng)
+        super().__init__(rng=checked_rng(rng))
         self.params = params
         self.community = initialization.build(params, self.rng)
         self.stages = schedule.stages(params)
