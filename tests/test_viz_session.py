@@ -289,3 +289,18 @@ def test_person_ids_follow_the_agents_in_each_slot():
     run = Run(Params.preset("bindura_eag"), seed=1)
     ids = run.model.person_ids()
     assert np.array_equal(ids, [a.unique_id for a in run.model.slot_agent])
+
+
+def test_the_view_reads_only_the_documented_contract():
+    import re
+    from pathlib import Path
+
+    from copsim import viz
+    from copsim.readout import CONTRACT
+
+    read = set()
+    for path in Path(viz.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        read |= set(re.findall(r"\bmodel\.(\w+)", text))
+        assert not re.search(r"getattr\(\s*(self\.)?(run\.)?model\b", text), path.name
+    assert read and read <= CONTRACT, sorted(read - CONTRACT)

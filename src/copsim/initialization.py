@@ -33,47 +33,20 @@ POWER_COHORT = 1 / 3
 def build(params: Params, rng: np.random.Generator) -> Community:
     """The community at period 0."""
     p = params
-    n, m = p.n_practitioners, p.n_dimensions
-    social = p.social_layer
-    n_spaces = p.n_spaces if social else 1
-    reality = kn.draw_reality(rng, (m,))
-    beliefs = kn.draw_beliefs(rng, (n, m))
-    rates = np.full(n, p.socialization_rate)
-    rates[: round(p.slow_learner_share * n)] = p.slow_socialization_rate
-    tacit = np.zeros(m, dtype=bool)
-    if social:
-        tacit[: round(p.tacit_share * m)] = True
-        founders = pop.draw_newcomers(rng, p, n)
-        identity, purpose, resources = founders.identity, founders.purpose, founders.resources
-    else:
-        identity = np.zeros((n, 0), dtype=np.int16)
-        purpose = np.ones((n, 1))
-        resources = np.full((n, 3), 0.5)
-    power = pop.power_of(resources)
-    people = People(
-        beliefs=beliefs,
-        socialization_rates=rates,
-        identity=identity,
-        purpose=purpose,
-        resources=resources,
-        power=power,
-        income=resources[:, 1].copy(),
-        identity_names=list(p.identity_dimensions) if social else [],
-        identity_levels=dict(p.identity_dimensions) if social else {},
-    )
-    themes = purpose.shape[1]
-    spaces = Spaces(
-        codes=np.zeros((n_spaces, m), dtype=kn.BELIEF_DTYPE),
-        agenda=np.full((n_spaces, themes), 1.0 / themes),
-        safety=np.full(n_spaces, p.safety if social else 1.0),
-        members=Memberships(n_spaces, n),
-    )
+    reality = kn.draw_reality(rng, (p.n_dimensions,))
+    beliefs = kn.draw_beliefs(rng, (p.n_practitioners, p.n_dimensions))
+    tacit = np.zeros(p.n_dimensions, dtype=bool)
+    if p.social_layer:
+        tacit[: round(p.tacit_share * p.n_dimensions)] = True
+    people = _founders(p, rng, beliefs)
+    spaces = _empty_spaces(p, themes=people.purpose.shape[1])
     c = Community(p, rng, World(reality, tacit), people, spaces, Funder(p))
     c.derived = Derived(people, spaces, p.power_asymmetry)
     for init in schedule.hooks("init"):
         init(c)
     c.on_leave, c.on_arrive = schedule.hooks("on_leave"), schedule.hooks("on_arrive")
     _found_spaces(c)
+    power = people.power
     cohort = (c.derived.home_participation() < p.periphery_threshold) | (
         power <= np.quantile(power, POWER_COHORT)
     )
@@ -85,6 +58,43 @@ def build(params: Params, rng: np.random.Generator) -> Community:
         codified=~tacit,
     )
     return c
+
+
+def _founders(p: Params, rng: np.random.Generator, beliefs: np.ndarray) -> People:
+    """The founding practitioners (identity, purpose and resources drawn when the
+    social layer is on; March's anonymous individuals when it is off)."""
+    n = beliefs.shape[0]
+    rates = np.full(n, p.socialization_rate)
+    rates[: round(p.slow_learner_share * n)] = p.slow_socialization_rate
+    if p.social_layer:
+        founders = pop.draw_newcomers(rng, p, n)
+        identity, purpose, resources = founders.identity, founders.purpose, founders.resources
+    else:
+        identity = np.zeros((n, 0), dtype=np.int16)
+        purpose = np.ones((n, 1))
+        resources = np.full((n, 3), 0.5)
+    return People(
+        beliefs=beliefs,
+        socialization_rates=rates,
+        identity=identity,
+        purpose=purpose,
+        resources=resources,
+        power=pop.power_of(resources),
+        income=resources[:, 1].copy(),
+        identity_names=list(p.identity_dimensions) if p.social_layer else [],
+        identity_levels=dict(p.identity_dimensions) if p.social_layer else {},
+    )
+
+
+def _empty_spaces(p: Params, themes: int) -> Spaces:
+    """The learning spaces before anyone joins (one code for March's model)."""
+    n_spaces = p.n_spaces if p.social_layer else 1
+    return Spaces(
+        codes=np.zeros((n_spaces, p.n_dimensions), dtype=kn.BELIEF_DTYPE),
+        agenda=np.full((n_spaces, themes), 1.0 / themes),
+        safety=np.full(n_spaces, p.safety if p.social_layer else 1.0),
+        members=Memberships(n_spaces, p.n_practitioners),
+    )
 
 
 def _found_spaces(c: Community) -> None:

@@ -178,3 +178,12 @@ class Readout:
     def role_play_active(self) -> bool:
         """Whether role play is on in the current period."""
         return role_play.active(self.community)
+
+
+#: Everything the view and the sweep may read from a model: these accessors, Mesa's
+#: and the facade's own (see docs/architecture.md).
+CONTRACT: frozenset[str] = frozenset(
+    {name for name in vars(Readout) if not name.startswith("_")}
+    | {"steps", "running", "agents", "slot_agent", "datacollector", "step", "run"}
+    | {"params", "metrics", "label", "outcomes", "stop_reason", "person_ids"}
+)
