@@ -154,11 +154,6 @@ def knowledge(states: np.ndarray, reality: np.ndarray) -> np.ndarray:
     return score(states, reality) / states.shape[-1]
 
 
-def best_possible_score(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """The highest action score a belief vector could reach by lucky coin flips."""
-    return score(beliefs, reality) + np.count_nonzero(beliefs == 0, axis=-1)
-
-
 def socialize(
     beliefs: np.ndarray,
     target: np.ndarray,
