@@ -62,7 +62,7 @@ ASSERTED += ("8a", "9a")
 #: Reduced claims: (new key, comparison it modifies, outcome, claimed direction).
 REDUCED = (
     ("2a-knowledge", "2a", Measure("mean_individual_knowledge"), +1),
-    ("5a-novelty", "5a", Measure("novelty"), -1),
+    ("5a-novelty", "5a", Measure("repertoire_novelty"), -1),
 )
 
 

@@ -314,7 +314,9 @@ def test_the_code_adopts_the_superior_members_majority():
 
 def test_the_expert_replaces_member_votes_under_full_conditionality():
     c = two_members(grand_plan=True, conditionality=1.0, expert_accuracy=1.0)
-    votes = grand_plan.replace_votes(c, np.zeros((1, 4), dtype=np.float32))
+    votes = np.zeros((1, 4), dtype=np.float32)
+    replaced = grand_plan.replace_votes(c, votes)
+    assert replaced.tolist() == [True]
     assert votes[0].tolist() == [5.0] * 4  # 5 x the expert's (right) view
 
 

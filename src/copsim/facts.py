@@ -198,7 +198,15 @@ def _fact2() -> Fact:
         "participation when they are not.",
         (
             _cmp(2, "2a", safe, arm(0.1, 0.9), arm(0.9, 0.9), Measure("expansiveness"), +1),
-            _cmp(2, "2b", safe, arm(0.1, 0.9), arm(0.9, 0.9), Measure("novelty"), +1),
+            _cmp(
+                2,
+                "2b",
+                safe,
+                arm(0.1, 0.9),
+                arm(0.9, 0.9),
+                Measure("repertoire_novelty"),
+                +1,
+            ),
             _cmp(
                 2,
                 "2c",
@@ -329,6 +337,8 @@ def _fact8() -> Fact:
     window = Measure(
         "cross_identity_exchange", "mean", ROLE_PLAY_START, ROLE_PLAY_START + ROLE_PLAY_DURATION
     )
+    end = ROLE_PLAY_START + ROLE_PLAY_DURATION - 1  # the last period of role play
+    at_end = Measure("expansiveness", "mean", end, end + 1)
     claim = "role play raises cross-identity exchange and expansive learning"
     return Fact(
         8,
@@ -336,6 +346,7 @@ def _fact8() -> Fact:
         (
             _cmp(8, "8a", claim, off, on, window, +1),
             _cmp(8, "8b", claim, off, on, Measure("expansiveness"), +1),
+            _cmp(8, "8c", claim, off, on, at_end, +1),
         ),
     )
 

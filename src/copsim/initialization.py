@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim import knowledge as kn
-from copsim import metrics, outcomes, schedule
+from copsim import learning, metrics, outcomes, schedule
 from copsim import population as pop
 from copsim.derived import Derived
 from copsim.memberships import Memberships
@@ -51,6 +51,7 @@ def build(params: Params, rng: np.random.Generator) -> Community:
         power <= np.quantile(power, POWER_COHORT)
     )
     people.mark_cohort(cohort)
+    learning.mark_edge(c, cohort if p.social_layer else np.zeros_like(cohort))
     c.baseline = outcomes.Baseline(
         beliefs=beliefs.copy(),
         diversity=metrics.belief_diversity(beliefs),

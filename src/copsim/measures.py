@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from copsim import knowledge as kn
-from copsim import metrics, outcomes
+from copsim import learning, metrics, outcomes
 
 if TYPE_CHECKING:
     from copsim.state import Community
@@ -35,6 +34,9 @@ COLUMNS = (
     "periphery_share",
     "voice_gini",
     "inclusion",
+    "time_to_core",
+    "edge_entrants",
+    "cohort_inclusion",
     "purpose_alignment",
     "mutual_engagement",
     "cross_identity_exchange",
@@ -47,9 +49,13 @@ COLUMNS = (
     "funds_total",
     "meeting_intensity",
     "rigidity",
-    "novelty",
-    "diversity_kept",
+    "new_ways",
+    "repertoire_novelty",
+    "own_views_kept",
     "peripheral_contribution",
+    "expert_share",
+    "conformity",
+    "learning_volume",
     "alignment_with_powerful",
     "expansiveness",
     "defensiveness",
@@ -89,12 +95,11 @@ def community(c: Community, base: dict) -> dict[str, float]:
     mass = mb.participation.sum()
     alignment = float((c.derived.fit() * mb.participation).sum() / mass) if mass > 0 else 0.0
     records = c.records
-    peripheral = records.peripheral_weight / records.change_weight if records.change_weight else 0.0
     reality = c.world.reality
     values = {
-        "code_knowledge": float(kn.knowledge(spaces.codes[spaces.alive], reality).mean())
-        if spaces.alive.any()
-        else 0.0,
+        "code_knowledge": outcomes.knowledge_of_codes(
+            spaces.codes[spaces.alive], reality, c.world.codified
+        ),
         "mean_individual_knowledge": float(total @ reality) / (n_present * m) if n_present else 0.0,
         "belief_diversity": diversity,
         "members": float(n_present),
@@ -104,13 +109,40 @@ def community(c: Community, base: dict) -> dict[str, float]:
         "core_share": float(core.sum() / members),
         "periphery_share": float((present & (part_home < p.periphery_threshold)).sum() / members),
         "voice_gini": metrics.gini(voice),
-        "inclusion": float((people.cohort & core).sum() / people.cohort_size)
+        "cohort_inclusion": float((people.cohort & core).sum() / people.cohort_size)
         if people.cohort_size
         else 0.0,
         "purpose_alignment": alignment,
     }
-    values.update(
-        outcomes.indices(spaces.codes, reality, diversity, peripheral, c.baseline, spaces.alive)
+    values.update(headline(c))
+    return values
+
+
+def headline(c: Community) -> dict[str, float]:
+    """Expansiveness, defensiveness and their components (:mod:`copsim.outcomes`),
+    from what the present participants learned since they entered."""
+    people, spaces, records = c.people, c.spaces, c.records
+    pair = c.derived.home_pairs()
+    taking_part = np.flatnonzero(people.present & (pair >= 0))
+    home = c.derived.home_space()[taking_part]
+    book = learning.ledger(c)
+    moves = learning.transitions(
+        np.take(book.entry_beliefs, taking_part, axis=0),
+        np.take(people.beliefs, taking_part, axis=0),
+        np.take(c.baseline.powerful_view, home, axis=0),
+        c.world.reality,
+    )
+    codified = c.world.codified.any()
+    novelty = outcomes.repertoire_novelty(spaces.codes, c.world.reality, c.baseline, spaces.alive)
+    peripheral = outcomes.share(records.peripheral_weight, records.change_weight)
+    if peripheral is None and codified and c.social:
+        peripheral = 0.0  # the repertoire could have changed and did not
+    if not c.social:
+        peripheral = None  # March's anonymous individuals: no periphery to credit
+    values = outcomes.indices(moves, novelty, peripheral, taking_part.size, people.beliefs.shape[1])
+    values["expert_share"] = outcomes.share(records.expert_changes, records.change_weight) or 0.0
+    values["alignment_with_powerful"] = outcomes.alignment_with_powerful(
+        spaces.codes, c.baseline, spaces.alive
     )
     return values
 

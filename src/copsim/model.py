@@ -194,11 +194,17 @@ class CoPModel(Readout, mesa.Model):
         return mesa.DataCollector(model_reporters=model_reporters, agent_reporters=agent_reporters)
 
     def outcomes(self) -> dict[str, Any]:
-        """The run's final outcomes as one flat record (a row of a results table)."""
-        label, _ = self.label()
+        """The run's final outcomes as one flat record (a row of a results table):
+        the label, its margin (distance from the nearest label line, in reference
+        spreads) and the period's record."""
+        m = self.metrics
+        label, margin = outcomes.classify_with_margin(
+            m["expansiveness"], m["defensiveness"], int(m["members"]), int(m["spaces_alive"])
+        )
         return {
             "steps": int(self.steps),
             "at_equilibrium": self.at_equilibrium,
             "label": label,
-            **self.metrics,
+            "label_margin": margin,
+            **m,
         }

@@ -1,31 +1,52 @@
-"""Expansive vs defensive learning: the two headline indices and the run label.
+"""Expansive and defensive learning, measured on the participants, and the run label (ODD II.8).
 
-Harris & Shelswell (quoted in Johnson 2007) ask whether learning is
-*expansive* (genuinely new ways of thinking and acting open up) or
-*defensive* (what is learned mostly reinforces existing attitudes and
-strategies).  Both indices are *geometric* means of three components in
-[0, 1], so that each needs all three of its conditions: a community that
-learns nothing keeps its diversity, but that is not expansive.
+Harris & Shelswell, as Johnson (2007) quotes them: learning is *expansive*
+when "genuinely new ways of thinking and acting are opened up for
+participants", and *defensive* when "what is being learned is mostly
+supporting or reinforcing existing attitudes and strategies".  Both indices
+therefore look at what each present participant learned during its own tenure
+(its beliefs now against its beliefs on entry, :mod:`copsim.learning`),
+against the *initial dominant view*: the power-weighted view of the most
+powerful tenth of the founders of the participant's home space (the initial
+repertoires hold no view: March's code starts undecided).
 
-expansiveness = gmean(novelty, diversity kept, peripheral contribution)
-  novelty: how far the repertoires now exceed the best belief vector any
-    member held at the start (scored against today's reality), as a share of
-    the headroom that member left: (K_code - K_best0) / (1 - K_best0), >= 0;
-  diversity kept: final belief diversity / initial diversity (capped at 1);
-  peripheral contribution: the share of the vote weight behind repertoire
-    changes that came from members who started at the periphery (initially
-    peripheral or low-power founders, and newcomers), plus accepted challenges.
+expansiveness = geometric mean of
+  new ways: of the dimensions on which neither the participant (on entry) nor
+    the dominant view was right, the share the participant now has right;
+  repertoire novelty: of the (space, codified dimension) pairs on which the
+    dominant view was not right, the share the repertoire now has right (what
+    the community did not know as a community: with 50 founders of random
+    beliefs almost every single dimension was known to *some* founder, so
+    "what no founder knew" is read as "what the founding view did not hold");
+  own views kept: of the dimensions on which a participant's entry belief
+    differed from the dominant view, the share on which the dominant view has
+    not replaced it (learning the truth where the view was wrong keeps it);
+  peripheral contribution: the share of the repertoire changes that brought
+    knowledge (a non-zero belief) that came from members of peripheral origin
+    (by their share of the vote weight) or from accepted challenges; changes
+    forced by the outside expert are credited to the expert, and reopening a
+    dimension (setting it to 0) is no contribution of knowledge.
+  A component with nothing to judge (no codified dimension, no distinct view)
+  is left out of the mean rather than set to 0 or 1.
 
-defensiveness = gmean(alignment with the powerful, diversity lost, no improvement)
-  alignment with the powerful: how much more the repertoires agree with the
-    initial (power-weighted) belief of each space's most powerful tenth than chance (1/2) does;
-  diversity lost: 1 - diversity kept;
-  no improvement: 1 - novelty.
+defensiveness = max(0, conformity), where conformity (in [-1, 1]) is the net
+  share of participants' belief changes that moved them to the dominant view:
+  (changes onto the view - changes away from a view held on entry) / all
+  changes.  Learning away from the dominant view counts against it; a
+  community that learns nothing has conformity 0.
 
-Label (documented thresholds, in this order): *dissolved* when fewer than two
-members remain or no space is alive; *expansive* when expansiveness >=
-EXPANSIVE_AT and exceeds defensiveness; *defensive* when defensiveness >=
-DEFENSIVE_AT and is at least expansiveness; otherwise *stagnant*.
+Labels: *dissolved* (fewer than two members or no space alive); otherwise a
+run is *expansive* when expansiveness >= EXPANSIVE_AT, *defensive* when
+defensiveness >= DEFENSIVE_AT, the larger margin deciding if both hold;
+otherwise *stagnant*.  The thresholds come from a reference: the distribution
+of the indices in a community whose social layer is neutral (equal power, one
+identity, safe spaces, money enough, no contestation or reification;
+``experiments/label_reference.py``): EXPANSIVE_AT is that distribution's 10th
+percentile of expansiveness (expansive = opens new ways at least as well as
+nine in ten neutral communities do) and DEFENSIVE_AT its 90th percentile of
+defensiveness (defensive = conforms more than nine in ten neutral
+communities).  The margin is the distance from the deciding threshold in
+units of the reference's spread (its interquartile range) of that index.
 """
 
 from __future__ import annotations
@@ -35,10 +56,32 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from copsim import knowledge as kn
+from copsim.learning import Transitions
 
+#: Thresholds and spreads from the neutral reference (experiments/label_reference.py,
+#: 400 seeds, default community): the 10th percentile of expansiveness and the 90th
+#: percentile of defensiveness, and each index's interquartile range.
 EXPANSIVE_AT = 0.4
 DEFENSIVE_AT = 0.4
+EXPANSIVE_SPREAD = 0.1
+DEFENSIVE_SPREAD = 0.1
 LABELS = ("expansive", "defensive", "stagnant", "dissolved")
+
+#: The neutral reference the thresholds come from: the default community with its
+#: social forces switched off (equal power, one identity, fully safe spaces, no money
+#: constraints, no contestation, no reification, no purpose drift).
+NEUTRAL_REFERENCE: dict[str, object] = dict(
+    power_asymmetry=0.0,
+    identity_diversity=0.0,
+    safety=1.0,
+    funding=False,
+    contestation=False,
+    reification=False,
+    purpose_drift=0.0,
+)
+#: Percentiles of the reference that set the thresholds.
+EXPANSIVE_PERCENTILE = 10
+DEFENSIVE_PERCENTILE = 90
 
 
 @dataclass(frozen=True)
@@ -49,19 +92,7 @@ class Baseline:
     diversity: float  # initial belief diversity
     powerful_view: np.ndarray  # (S, m) initial view of each space's most powerful tenth
     codified: np.ndarray  # (m,) bool: dimensions a repertoire can hold (not tacit)
-    _best: dict[bytes, float] = field(default_factory=dict, repr=False, compare=False)
-
-    def best_founder(self, reality: np.ndarray) -> float:
-        """Knowledge of the best founding member on the codified dimensions.
-
-        Remembered until reality changes (it is asked for every period).
-        """
-        key = reality.tobytes()
-        if key not in self._best:
-            keep = self.codified
-            self._best.clear()  # only the current reality is worth remembering
-            self._best[key] = float(kn.knowledge(self.beliefs[:, keep], reality[keep]).max())
-        return self._best[key]
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def powerful_view(beliefs: np.ndarray, power: np.ndarray, membership: np.ndarray) -> np.ndarray:
@@ -78,74 +109,105 @@ def powerful_view(beliefs: np.ndarray, power: np.ndarray, membership: np.ndarray
     return views
 
 
-def novelty(codes: np.ndarray, reality: np.ndarray, baseline: Baseline, alive: np.ndarray) -> float:
-    """Share of the headroom above the best founding member that the repertoires closed.
-
-    Judged on the codified dimensions only: a repertoire cannot hold tacit ones.
-    """
-    keep = baseline.codified
-    if not alive.any() or not keep.any():
-        return 0.0
-    code_k = float(kn.knowledge(codes[alive][:, keep], reality[keep]).mean())
-    best = baseline.best_founder(reality)
-    if best >= 1.0:
-        return 0.0
-    return float(np.clip((code_k - best) / (1.0 - best), 0.0, 1.0))
+def repertoire_novelty(
+    codes: np.ndarray, reality: np.ndarray, baseline: Baseline, alive: np.ndarray
+) -> float | None:
+    """Of the (alive space, codified dimension) pairs where the dominant view was not
+    right, the share the repertoire now has right; None if there is none."""
+    judged = alive[:, None] & baseline.codified[None, :] & (baseline.powerful_view != reality)
+    if not judged.any():
+        return None
+    return float((codes == reality)[judged].mean())
 
 
 def alignment_with_powerful(codes: np.ndarray, baseline: Baseline, alive: np.ndarray) -> float:
-    """Agreement of each repertoire with its space's powerful founders, beyond chance."""
+    """Agreement of the alive repertoires with their space's dominant view where it
+    is decided (reported beside the indices; 0 if nothing can be judged)."""
     judged = (baseline.powerful_view != 0) & alive[:, None] & baseline.codified
     if not judged.any():
         return 0.0
-    agree = (codes == baseline.powerful_view)[judged].mean()
-    return float(np.clip((agree - 0.5) / 0.5, 0.0, 1.0))
+    return float((codes == baseline.powerful_view)[judged].mean())
 
 
-def diversity_kept(diversity: float, baseline: Baseline) -> float:
-    """Final over initial belief diversity, capped at 1."""
-    if baseline.diversity <= 0:
-        return 1.0
-    return float(min(diversity / baseline.diversity, 1.0))
+def share(part: float, whole: float) -> float | None:
+    """part / whole, or None when there is nothing to judge."""
+    return part / whole if whole > 0 else None
 
 
 def indices(
-    codes: np.ndarray,
-    reality: np.ndarray,
-    diversity: float,
-    peripheral_contribution: float,
-    baseline: Baseline,
-    alive: np.ndarray,
+    moves: Transitions,
+    novelty: float | None,
+    peripheral_contribution: float | None,
+    participants: int,
+    dimensions: int,
 ) -> dict[str, float]:
-    """Both headline indices and their components."""
-    new = novelty(codes, reality, baseline, alive)
-    kept = diversity_kept(diversity, baseline)
-    aligned = alignment_with_powerful(codes, baseline, alive)
+    """Both headline indices and their components, all in [0, 1] (conformity in
+    [-1, 1]); components with nothing to judge are reported as 0 and left out
+    of the geometric mean."""
+    new_ways = share(moves.opened, moves.headroom)
+    kept = share(moves.kept, moves.distinct)
+    conformity = (moves.conformed - moves.departed) / moves.changed if moves.changed else 0.0
+    parts = (new_ways if new_ways is not None else 0.0, novelty, kept, peripheral_contribution)
+    volume = moves.changed / (participants * dimensions) if participants and dimensions else 0.0
     return {
-        "novelty": new,
-        "diversity_kept": kept,
-        "peripheral_contribution": peripheral_contribution,
-        "alignment_with_powerful": aligned,
-        "expansiveness": gmean(new, kept, peripheral_contribution),
-        "defensiveness": gmean(aligned, 1.0 - kept, 1.0 - new),
+        "new_ways": new_ways or 0.0,
+        "repertoire_novelty": novelty or 0.0,
+        "own_views_kept": kept if kept is not None else 0.0,
+        "peripheral_contribution": peripheral_contribution or 0.0,
+        "conformity": float(conformity),
+        "learning_volume": float(volume),
+        "expansiveness": gmean(*[x for x in parts if x is not None]),
+        "defensiveness": float(max(0.0, conformity)),
     }
 
 
 def gmean(*parts: float) -> float:
-    """Geometric mean of values in [0, 1] (0 if any is 0)."""
+    """Geometric mean of values in [0, 1] (0 if any is 0 or none is given)."""
+    if not parts:
+        return 0.0
     values = np.clip(np.asarray(parts, dtype=np.float64), 0.0, 1.0)
     return float(np.prod(values) ** (1.0 / values.size))
 
 
-def classify(expansiveness: float, defensiveness: float, members: int, spaces_alive: int) -> str:
-    """The run's label by the thresholds in the module note."""
+def margins(expansiveness: float, defensiveness: float) -> tuple[float, float]:
+    """Each index's distance above its threshold, in units of the reference's spread."""
+    return (
+        (expansiveness - EXPANSIVE_AT) / EXPANSIVE_SPREAD,
+        (defensiveness - DEFENSIVE_AT) / DEFENSIVE_SPREAD,
+    )
+
+
+def classify(
+    expansiveness: float,
+    defensiveness: float,
+    members: int,
+    spaces_alive: int,
+    thresholds: tuple[float, float] | None = None,
+) -> str:
+    """The run's label by the rule in the module note (``thresholds`` replaces
+    (EXPANSIVE_AT, DEFENSIVE_AT), to show how the shares move with them)."""
+    return classify_with_margin(expansiveness, defensiveness, members, spaces_alive, thresholds)[0]
+
+
+def classify_with_margin(
+    expansiveness: float,
+    defensiveness: float,
+    members: int,
+    spaces_alive: int,
+    thresholds: tuple[float, float] | None = None,
+) -> tuple[str, float]:
+    """The label and its margin: how far (in reference spreads) the run is from the
+    line it would cross to change label (positive inside its label; 0 if dissolved)."""
     if members < 2 or spaces_alive == 0:
-        return "dissolved"
-    if expansiveness >= EXPANSIVE_AT and expansiveness > defensiveness:
-        return "expansive"
-    if defensiveness >= DEFENSIVE_AT and defensiveness >= expansiveness:
-        return "defensive"
-    return "stagnant"
+        return "dissolved", 0.0
+    e_at, d_at = thresholds or (EXPANSIVE_AT, DEFENSIVE_AT)
+    e = (expansiveness - e_at) / EXPANSIVE_SPREAD
+    d = (defensiveness - d_at) / DEFENSIVE_SPREAD
+    if e >= 0 and e >= d:
+        return "expansive", float(min(e, e - d))
+    if d >= 0:
+        return "defensive", float(min(d, d - e))
+    return "stagnant", float(min(-e, -d))
 
 
 def explain(label: str, values: dict[str, float]) -> str:
@@ -155,13 +217,23 @@ def explain(label: str, values: dict[str, float]) -> str:
         return "The community dissolved: too few members or no space still meeting."
     if label == "expansive":
         return (
-            f"Expansive (E={e:.2f} > D={d:.2f}): the repertoire knows more than any founder did "
-            f"(novelty {values.get('novelty', 0):.2f}) and diversity survives."
+            f"Expansive (E={e:.2f}, D={d:.2f}): participants now hold "
+            f"{values.get('new_ways', 0):.0%} of what neither they nor the powerful knew, and "
+            f"the repertoire {values.get('repertoire_novelty', 0):.0%} of it."
         )
     if label == "defensive":
         return (
-            f"Defensive (D={d:.2f} >= E={e:.2f}): the repertoire echoes the powerful "
-            f"(alignment {values.get('alignment_with_powerful', 0):.2f}) and diversity "
-            f"fell to {values.get('diversity_kept', 0):.0%} of its start."
+            f"Defensive (D={d:.2f}, E={e:.2f}): on balance {values.get('conformity', 0):.0%} of "
+            "what participants learned moved them to the powerful founders' view."
         )
-    return f"Stagnant (E={e:.2f}, D={d:.2f}): neither index passes its threshold."
+    return (
+        f"Stagnant (E={e:.2f}, D={d:.2f}): neither new ways nor conformity beyond "
+        "what a neutral community shows."
+    )
+
+
+def knowledge_of_codes(codes: np.ndarray, reality: np.ndarray, codified: np.ndarray) -> float:
+    """Mean knowledge of repertoires on the dimensions a repertoire can hold."""
+    if not codified.any() or codes.shape[0] == 0:
+        return 0.0
+    return float(kn.knowledge(codes[:, codified], reality[codified]).mean())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from copsim import learning
 from copsim.submodels import (
     acting,
     agendas,
@@ -78,7 +79,8 @@ MARCH: tuple[Stage, ...] = (
     Stage("code learning", "I.7.6", march_core.learn_code),
 )
 
-#: Every social submodel module: their ``init``, ``on_leave``, ``on_arrive`` and
+#: Every module with its own state or measures (the social submodels, and the ledger
+#: of what participants learned): their ``init``, ``on_leave``, ``on_arrive`` and
 #: ``measures`` are collected from here (modules without them are skipped).
 SUBMODELS: tuple[ModuleType, ...] = (
     membership,
@@ -95,6 +97,7 @@ SUBMODELS: tuple[ModuleType, ...] = (
     legitimacy,
     agendas,
     role_play,
+    learning,
 )
 
 

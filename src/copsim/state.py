@@ -183,10 +183,12 @@ class Records:
             "conversations": 0,
         }
     )
-    #: Running sums behind the peripheral contribution: vote weight of peripheral-origin
-    #: members behind repertoire changes, and all repertoire changes.
+    #: Running sums behind the peripheral contribution: repertoire changes that brought
+    #: knowledge credited to peripheral-origin members (by vote weight) and to accepted
+    #: challenges, and all repertoire changes that brought knowledge (expert's included).
     peripheral_weight: float = 0.0
     change_weight: float = 0.0
+    expert_changes: float = 0.0  # repertoire changes forced by the outside expert
     repertoire_changes: int = 0  # codified dimensions changed this period, all spaces
     last_exchange: Any = None  # this period's conversations (submodels.conversation.Exchange)
 

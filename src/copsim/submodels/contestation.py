@@ -98,9 +98,7 @@ def step(c: Community) -> None:
             reopen &= kn.bernoulli(c.rng, p.renegotiation, reopen.shape)
             spaces.codes[space, reopen] = 0
             spaces.rigidity[space] *= RIGIDITY_AFTER
-            changed[space] += int(reopen.sum())
-            c.records.peripheral_weight += float(reopen.sum())
-            c.records.change_weight += float(reopen.sum())
+            changed[space] += int(reopen.sum())  # reopened: no knowledge brought, no credit
             spaces.move_agendas(space, people.purpose[slot], AGENDA_SHIFT)
         else:
             excluded[k] = True

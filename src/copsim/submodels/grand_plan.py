@@ -44,9 +44,9 @@ def expert_view(c: Community) -> np.ndarray:
 
 def replace_votes(c: Community, votes: np.ndarray) -> np.ndarray:
     """In a share max(conditionality, MIN_TAKEOVER) of spaces the expert's votes
-    replace the members' this period."""
+    replace the members' this period; returns which spaces (bool, (S,))."""
     view = expert_view(c)
     share = max(c.params.conditionality, MIN_TAKEOVER)
     replaced = kn.bernoulli(c.rng, share, (votes.shape[0],))
     votes[replaced] = EXPERT_VOTES * view
-    return votes
+    return replaced

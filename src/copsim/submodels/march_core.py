@@ -33,6 +33,8 @@ def turnover(c: Community) -> None:
     leaving = kn.replace_individuals(c.people.beliefs, c.params.turnover_rate, c.rng)
     slots = np.flatnonzero(leaving)
     c.people.renew(slots)
+    for hook in c.on_arrive:  # a newcomer's learning starts from its naive beliefs
+        hook(c, slots)
     c.records.exits += len(slots)
 
 

@@ -15,8 +15,10 @@ Reads: ``period.actions``, ``period.action_scores``, ``spaces.codes``,
 ``spaces.rigidity``, ``spaces.intensity``, memberships' participation, power
 weights and ranks, ``people.peripheral_origin``, ``world.tacit``,
 ``params`` (power_asymmetry, repertoire_learning_rate).
-Writes: ``spaces.codes``, ``period.changed``, ``records.peripheral_weight``,
-``records.change_weight``.
+Writes: ``spaces.codes``, ``period.changed``, the credit for the changes
+(``records.peripheral_weight``, ``records.change_weight``, ``records.expert_changes``):
+a change in a space whose votes the expert replaced is the expert's; any other is
+the members', split by vote weight between peripheral-origin members and the rest.
 Measures: ``repertoire_changes``.
 """
 
@@ -57,8 +59,9 @@ def step(c: Community) -> None:
     the changes are credited by vote weight to peripheral-origin members."""
     p, mb, spaces = c.params, c.members, c.spaces
     votes, weights = member_votes(c)
+    by_expert = np.zeros(spaces.size, dtype=bool)
     if grand_plan.applies(p):
-        votes = grand_plan.replace_votes(c, votes)
+        by_expert = grand_plan.replace_votes(c, votes)
     votes[:, c.world.tacit] = 0.0
     rate = (p.repertoire_learning_rate * (1.0 - spaces.rigidity) * spaces.intensity)[:, None]
     before = spaces.codes.copy()
@@ -66,8 +69,9 @@ def step(c: Community) -> None:
     changed = np.count_nonzero(spaces.codes != before, axis=1)
     from_edge = mb.per_space(weights * c.people.peripheral_origin[mb.slot])
     peripheral_share = from_edge / np.maximum(mb.per_space(weights), 1e-12)
-    c.records.peripheral_weight += float((peripheral_share * changed).sum())
+    c.records.peripheral_weight += float((peripheral_share * changed * ~by_expert).sum())
     c.records.change_weight += float(changed.sum())
+    c.records.expert_changes += float((changed * by_expert).sum())
     c.period.changed = changed
     c.records.repertoire_changes = int(changed.sum())
 
