@@ -154,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--facts", type=parse_facts, default=None, help="e.g. 1,2,5 (default all)")
     parser.add_argument("--root", type=int, default=ROOT_SEED, help="root seed")
     parser.add_argument("--figures", type=Path, default=None, help="default OUT/figures")
+    parser.add_argument(
+        "--preset",
+        default=None,
+        help="run every fact on a source preset's community instead of the defaults",
+    )
     return parser
 
 
@@ -168,7 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = args.figures or args.out / "figures"
     commit = git_commit()  # the code the runs use, read before they start
     start = time.perf_counter()
-    pairs = run_facts(chosen, args.seeds, root=args.root, workers=args.workers)
+    base = None
+    if args.preset:
+        from copsim.scenarios import preset_values
+
+        base = preset_values(args.preset)
+    pairs = run_facts(chosen, args.seeds, root=args.root, workers=args.workers, base=base)
     seconds = time.perf_counter() - start
     table = summarize(chosen, pairs)
     written = write_table(table, args.out, STEM, "%.6g")
@@ -179,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "study": STEM,
         "facts": sorted({c.fact for c in chosen}),
         "seeds_per_arm": args.seeds,
+        "preset": args.preset,
         "root_seed": args.root,
         "seeding": "child_seed(root, fact, replicate), the same for every arm of a fact",
         "confidence_level": LEVEL,
