@@ -193,12 +193,13 @@ def test_html_report_is_self_contained(grid_results):
     assert "src='http" not in text  # nothing to fetch
 
 
-def test_markdown_report_writes_pngs(grid_results, tmp_path):
+def test_markdown_report_writes_pngs_into_its_own_folder(grid_results, tmp_path):
     path = write_report(grid_results, tmp_path / "rep" / "report.md", fmt="md")
     text = path.read_text()
     assert text.startswith("# ") and "| socialization_rate |" in text
-    images = sorted(p.name for p in path.parent.glob("*.png"))
-    assert images and all(f"]({name})" in text for name in images)
+    assert not list(path.parent.glob("*.png"))  # nothing beside the report
+    images = sorted(p.name for p in (path.parent / "report_files").glob("*.png"))
+    assert images and all(f"](report_files/{name})" in text for name in images)
 
 
 def test_report_of_a_missing_folder_is_a_clear_error(tmp_path):

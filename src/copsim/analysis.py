@@ -852,7 +852,10 @@ def plot_timeseries(
         if level is not None:
             axis.set_title(f"{facet} = {_short(level)}", fontsize="medium")
     axes[0].set_ylabel(variable)
-    if by:
+    if by and ax is None:  # a figure of our own: the legend goes beside the panels, not on the data
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", fontsize="small")
+    elif by:
         axes[-1].legend(fontsize="small")
     return fig
 
