@@ -109,8 +109,10 @@ class Results:
         return self.manifest.get("status") == "complete"
 
     def outcomes(self) -> list[str]:
-        """Numeric outcome columns of ``runs``."""
-        return outcome_columns(self.runs)
+        """Numeric outcome columns of ``runs`` (design factors are not outcomes, even
+        when a custom model's factor is not a :class:`~copsim.params.Params` field)."""
+        factors = set(self.factors)
+        return [c for c in outcome_columns(self.runs) if c not in factors]
 
 
 # ----------------------------------------------------------------------------- loading
