@@ -105,8 +105,8 @@ def test_outcome_shares_sum_to_one_and_bracket_the_share():
         shares["share"] <= shares["ci_high"]
     ).all()
     assert (shares["ci_low"] >= 0).all() and (shares["ci_high"] <= 1).all()
-    # every label in every group, zero counts included
-    assert shares.groupby(["power", "safe"], observed=True).size().eq(3).all()
+    # every label in every group, zero counts included: all four, though "dissolved" never occurred
+    assert shares.groupby(["power", "safe"], observed=True).size().eq(len(an.LABEL_ORDER)).all()
     overall = an.outcome_shares(runs)
     assert overall["n"].eq(58).all() and overall["share"].sum() == pytest.approx(1.0)
 

@@ -102,7 +102,7 @@ GRID_LEVELS = {"power_asymmetry": [0.0, 2.0], "safety": [0.2, 0.8]}
 
 
 def results_of(runs: pd.DataFrame, meta: dict, steps: pd.DataFrame | None = None) -> an.Results:
-    return an.Results(Path("synthetic"), an.apply_dtypes(runs), steps, manifest=meta)
+    return an.Results(Path("synthetic"), runs, steps, manifest=meta)
 
 
 def table_captions(report: rp.Report) -> list[str]:

@@ -417,13 +417,17 @@ def outcome_shares(
 
     Columns: the ``by`` columns, ``label``, ``count``, ``n``, ``share``,
     ``ci_low``, ``ci_high``.  Every label of the column appears in every group
-    (with count 0 where it never occurred).
+    (with count 0 where it never occurred); for the run label that means all
+    four labels of :data:`LABEL_ORDER`, whichever occurred.
     """
     by = [by] if isinstance(by, str) else list(by or [])
     if label not in runs:
         raise KeyError(f"runs have no '{label}' column; outcomes are {outcome_columns(runs)}")
     data = ok_runs(runs)
     labels = data[label].astype("category")
+    if label == "label":  # run labels: all four, in order, even in a table not read by load()
+        seen = [str(v) for v in labels.cat.categories]
+        labels = labels.astype(str).where(labels.notna(), None).astype(label_dtype(sorted(seen)))
     counts = (
         pd.crosstab(
             [data[c] for c in by] if by else pd.Series("all", index=data.index, name="_all"),
