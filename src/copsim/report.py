@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from copsim import analysis as an
@@ -140,6 +141,11 @@ def _fmt_value(value: Any) -> str:
     return str(value)
 
 
+def _is_number(value: Any) -> bool:
+    """A numeric factor level (Python or numpy), not a boolean: levels ordered by value."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
 def _label_for(outcome: str) -> str | None:
     """The label whose share goes with an outcome in the headline (if any)."""
     return {"expansiveness": "expansive", "defensiveness": "defensive"}.get(outcome)
@@ -178,7 +184,7 @@ def _factor_contrast(
         )
     else:
         groups = dict(list(data.groupby(factor, observed=True)))
-        if all(isinstance(k, (int, float)) and not isinstance(k, bool) for k in groups):
+        if all(_is_number(k) for k in groups):
             keys = sorted(groups)
         else:
             keys = sorted(groups, key=lambda k: groups[k][outcome].astype(float).mean())

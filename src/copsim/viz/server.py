@@ -11,8 +11,10 @@ the local cache (:func:`ensure_assets`), so later starts work offline.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import sys
+import tarfile
 
 #: The Solara app the server runs (a module with a ``Page`` component).
 APP = "copsim.viz.app"
@@ -44,9 +46,15 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return int(sock.getsockname()[1])
 
 
+#: What a failed fetch can raise: no network or a refused write (OSError), a proxy's
+#: HTML page instead of JSON or a hash mismatch (ValueError), odd registry metadata
+#: (KeyError), a truncated tarball (TarError).  The server still starts after any of them.
+FETCH_ERRORS = (OSError, ValueError, KeyError, tarfile.TarError)
+
+
 def fetch_command() -> str:
     """The exact command that fills the asset cache of *this* Python environment."""
-    return f"{sys.executable} -m copsim.viz.assets"
+    return f"{shlex.quote(sys.executable)} -m copsim.viz.assets"
 
 
 def ensure_assets() -> str | None:
@@ -72,14 +80,14 @@ def ensure_assets() -> str | None:
     print(f"first start: fetching Solara's front-end files ({names})", file=sys.stderr, flush=True)
     try:
         fetched = assets.install(quiet=True)
-    except (OSError, ValueError) as exc:  # no network, a proxy page, a bad tarball
+    except FETCH_ERRORS as exc:
         return (
             f"warning: could not fetch Solara's front-end files ({names}): {exc}. "
             "Without them the page stays blank when the browser cannot reach the internet. "
             f"Fetch them once with network access: {fetch_command()}"
         )
     done = ", ".join(a.spec for a in fetched)
-    return f"fetched {done} into {assets.cache_dir()}; the view now works offline"
+    return f"fetched {done} into the local cache; the view now works offline"
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool = True) -> int:
