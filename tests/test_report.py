@@ -160,6 +160,13 @@ def test_completeness_and_cell_counts_of_uneven_cells():
     assert report.title.startswith("PARTIAL RESULTS (39 of 48 runs)")
 
 
+def test_a_manifest_saying_complete_does_not_hide_missing_runs():
+    res = results_of(grid_runs().head(20), manifest(GRID_LEVELS, replicates=6))
+    comp = an.completeness(res)
+    assert comp.partial and "20 of 24 runs" in comp.sentence()
+    assert "says complete but runs are missing" in comp.sentence()
+
+
 def test_complete_sweep_is_not_flagged(recwarn, tmp_path):
     folder = write_folder(tmp_path / "r", grid_runs(), manifest(GRID_LEVELS, replicates=6))
     text = rp.write_report(folder, fmt="md").read_text()

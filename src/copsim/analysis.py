@@ -233,6 +233,9 @@ class Completeness:
         why = {
             "running": "the sweep is still running, or was killed before it could record its end",
             "partial": "the sweep stopped before the end (interrupted or limited)",
+            "interrupted": "the sweep was interrupted",
+            "killed": "the sweep was killed",
+            "complete": "the manifest says complete but runs are missing from the table",
         }.get(self.status, f"manifest status '{self.status}'")
         return (
             f"PARTIAL RESULTS: {held}; {why}. Everything below is computed from the runs "
