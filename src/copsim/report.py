@@ -172,15 +172,16 @@ def _factor_contrast(
     if data[factor].nunique() < 2:
         return None
     if continuous:
-        bins = pd.qcut(
-            data[factor].astype(float), q=min(5, data[factor].nunique()), duplicates="drop"
-        )
+        values = data[factor].astype(float)
+        bins = pd.qcut(values, q=min(5, values.nunique()), duplicates="drop")
         groups = dict(list(data.groupby(bins, observed=True)))
         keys = sorted(groups, key=lambda iv: iv.left)
+        part = {5: "fifth", 4: "quarter", 3: "third", 2: "half"}.get(len(keys), "bin")
         lo, hi = keys[0], keys[-1]
+        low_x, high_x = groups[lo][factor].astype(float), groups[hi][factor].astype(float)
         names = (
-            f"{factor} in the lowest fifth of its range ({lo.left:.3g} to {lo.right:.3g})",
-            f"the highest fifth ({hi.left:.3g} to {hi.right:.3g})",
+            f"the lowest {part} of {factor} ({low_x.min():.3g} to {low_x.max():.3g})",
+            f"the highest {part} ({high_x.min():.3g} to {high_x.max():.3g})",
         )
     else:
         groups = dict(list(data.groupby(factor, observed=True)))
@@ -347,8 +348,7 @@ def effects_section(
         sec.tables.append(("Mean [95% CI] over all runs", summary))
         return sec
     summary = an.summarize(results.runs, by, outcomes)
-    replicates = results.manifest.get("resolved", {}).get("replicates")
-    uneven = summary["n"].nunique() > 1 or (replicates and summary["n"].iloc[0] != replicates)
+    uneven = summary["n"].nunique() > 1 or an.completeness(results).partial
     sec.text.append(_interval_note(summary))
     if uneven:
         sec.text.append("Cells hold different numbers of runs; each cell says its n.")
