@@ -105,8 +105,8 @@ def test_outcome_shares_sum_to_one_and_bracket_the_share():
         shares["share"] <= shares["ci_high"]
     ).all()
     assert (shares["ci_low"] >= 0).all() and (shares["ci_high"] <= 1).all()
-    # every label in every group, zero counts included
-    assert shares.groupby(["power", "safe"], observed=True).size().eq(3).all()
+    # every label in every group, zero counts included: all four, though "dissolved" never occurred
+    assert shares.groupby(["power", "safe"], observed=True).size().eq(len(an.LABEL_ORDER)).all()
     overall = an.outcome_shares(runs)
     assert overall["n"].eq(58).all() and overall["share"].sum() == pytest.approx(1.0)
 
@@ -193,12 +193,13 @@ def test_html_report_is_self_contained(grid_results):
     assert "src='http" not in text  # nothing to fetch
 
 
-def test_markdown_report_writes_pngs(grid_results, tmp_path):
+def test_markdown_report_writes_pngs_into_its_own_folder(grid_results, tmp_path):
     path = write_report(grid_results, tmp_path / "rep" / "report.md", fmt="md")
     text = path.read_text()
     assert text.startswith("# ") and "| socialization_rate |" in text
-    images = sorted(p.name for p in path.parent.glob("*.png"))
-    assert images and all(f"]({name})" in text for name in images)
+    assert not list(path.parent.glob("*.png"))  # nothing beside the report
+    images = sorted(p.name for p in (path.parent / "report_files").glob("*.png"))
+    assert images and all(f"](report_files/{name})" in text for name in images)
 
 
 def test_report_of_a_missing_folder_is_a_clear_error(tmp_path):

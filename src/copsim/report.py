@@ -1,11 +1,20 @@
-"""A report of a results folder: the design, the headline tables, the figures.
+"""A report of a results folder: what it holds, the headline, the tables, the figures.
 
 ``write_report(folder)`` writes ``report.html`` (one self-contained file, the
-figures embedded as PNG) or, with ``fmt="md"``, ``report.md`` plus one PNG per
-figure beside it.  What is headlined comes from the config's ``report`` section
-(``outcomes``, ``by``) or, failing that, from the design: the discrete factors
-(scenarios, grid) and the outcomes ``expansiveness``/``defensiveness`` when the
-model reports them.
+figures embedded as PNG) or, with ``fmt="md"``, ``report.md`` plus its PNGs in
+a folder named after it (``report_files/``), so that two reports written side
+by side never overwrite each other's figures.  What is headlined comes from the
+config's ``report`` section (``outcomes``, ``by``) or, failing that, from the
+design: the discrete factors (scenarios, grid) and the outcomes
+``expansiveness``/``defensiveness`` when the model reports them.
+
+A report says what it holds before anything else: the status, runs present
+out of runs in the design, n per design point, and a plain ``PARTIAL RESULTS``
+warning (also raised as :class:`PartialResultsWarning`) when the sweep is not
+complete.  Then one headline sentence generated from the data.  Grid and
+scenario factors get tables of means; sampled (LHS, Sobol) factors get
+continuous analysis instead: dependence plots, Spearman correlations and, for
+Sobol designs, Sobol indices with bootstrap intervals and small-sample warnings.
 """
 
 from __future__ import annotations
@@ -13,10 +22,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from copsim import analysis as an
@@ -24,6 +35,18 @@ from copsim.files import atomic_write
 
 #: Outcomes headlined when the config does not say.
 PREFERRED_OUTCOMES = ("expansiveness", "defensiveness", "inclusion", "code_knowledge")
+#: Factors a time series is split by first (never pooled): a shock or a scenario
+#: changes the shape of the trajectory, so averaging over them draws a curve no
+#: run followed.
+SPLIT_FIRST = ("scenario", "shock_severity", "shock_kind", "shock_time", "shock_duration")
+#: The most panels a faceted figure gets before the facet is dropped (pooled).
+MAX_PANELS = 6
+#: Grid designs with at most this many points list every point's n in the report.
+MAX_CELL_ROWS = 60
+
+
+class PartialResultsWarning(UserWarning):
+    """The report is of a sweep that has not finished: its numbers will change."""
 
 
 @dataclass
@@ -43,6 +66,8 @@ class Report:
     title: str
     sections: list[Section]
     figures: dict[str, bytes]  # name -> PNG
+    headline: list[str] = field(default_factory=list)  # sentences shown under the title
+    partial: bool = False
 
 
 # ----------------------------------------------------------------------------- choices
@@ -57,13 +82,25 @@ def headline_outcomes(results: an.Results) -> list[str]:
     return preferred[:3] or available[:3]
 
 
+def sampled_factors(results: an.Results) -> list[str]:
+    """The continuous factors of an LHS or Sobol design (empty for grids)."""
+    sampling = results.manifest.get("resolved", {}).get("sampling") or {}
+    return [f for f in sampling.get("ranges", {}) if f in results.runs]
+
+
 def headline_factors(results: an.Results) -> list[str]:
-    """The discrete factors the tables are grouped by (at most three)."""
+    """The discrete factors the tables are grouped by (at most three).
+
+    A sampled factor is never one of them, even when the config's ``report.by``
+    names it: every sampled value would become its own "level" (a table of
+    mostly empty cells); sampled factors get the continuous analysis instead.
+    """
     hint = results.manifest.get("config", {}).get("report", {}).get("by")
+    continuous = {*sampled_factors(results), "sample"}
     if hint:
-        return list(hint)
+        return [f for f in hint if f not in continuous and f in results.runs]
     levels = results.manifest.get("resolved", {}).get("levels", {})
-    return list(levels)[:3]
+    return [f for f in levels if f not in continuous and f in results.runs][:3]
 
 
 # ----------------------------------------------------------------------------- figures
@@ -97,18 +134,162 @@ def _effect_figure(summary: pd.DataFrame, outcome: str, by: list[str]) -> Any:
     return fig
 
 
-# ----------------------------------------------------------------------------- sections
+# ----------------------------------------------------------------------------- headline
 def _fmt_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
 
 
-def design_section(results: an.Results) -> Section:
+def _is_number(value: Any) -> bool:
+    """A numeric factor level (Python or numpy), not a boolean: levels ordered by value."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _label_for(outcome: str) -> str | None:
+    """The label whose share goes with an outcome in the headline (if any)."""
+    return {"expansiveness": "expansive", "defensiveness": "defensive"}.get(outcome)
+
+
+def _share(runs: pd.DataFrame, label: str) -> float:
+    return float((runs["label"] == label).mean()) if len(runs) else float("nan")
+
+
+def _factor_contrast(
+    runs: pd.DataFrame, factor: str, outcome: str, continuous: bool
+) -> dict | None:
+    """The two ends of a factor and the outcome's mean at each.
+
+    A discrete factor is compared at its lowest and highest level (numeric
+    levels) or at the levels with the lowest and highest mean (names); a
+    continuous one at its lowest and highest fifth (quantile bins).  The size
+    of the effect is the difference of the two means, so discrete and
+    continuous factors are ranked on one scale.
+    """
+    data = runs[[factor, outcome, *(["label"] if "label" in runs else [])]].dropna(
+        subset=[factor, outcome]
+    )
+    if data[factor].nunique() < 2:
+        return None
+    if continuous:
+        values = data[factor].astype(float)
+        bins = pd.qcut(values, q=min(5, values.nunique()), duplicates="drop")
+        groups = dict(list(data.groupby(bins, observed=True)))
+        keys = sorted(groups, key=lambda iv: iv.left)
+        part = {5: "fifth", 4: "quarter", 3: "third", 2: "half"}.get(len(keys), "bin")
+        lo, hi = keys[0], keys[-1]
+        low_x, high_x = groups[lo][factor].astype(float), groups[hi][factor].astype(float)
+        names = (
+            f"the lowest {part} of {factor} ({low_x.min():.3g} to {low_x.max():.3g})",
+            f"the highest {part} ({high_x.min():.3g} to {high_x.max():.3g})",
+        )
+    else:
+        groups = dict(list(data.groupby(factor, observed=True)))
+        if all(_is_number(k) for k in groups):
+            keys = sorted(groups)
+        else:
+            keys = sorted(groups, key=lambda k: groups[k][outcome].astype(float).mean())
+        lo, hi = keys[0], keys[-1]
+        names = (f"{factor} = {_fmt_value(lo)}", f"{factor} = {_fmt_value(hi)}")
+    a, b = groups[lo], groups[hi]
+    mean_a, mean_b = float(a[outcome].astype(float).mean()), float(b[outcome].astype(float).mean())
+    return {
+        "factor": factor,
+        "names": names,
+        "groups": (a, b),
+        "means": (mean_a, mean_b),
+        "effect": mean_b - mean_a,
+    }
+
+
+def headline_sentences(
+    results: an.Results, outcomes: list[str], by: list[str], sampled: list[str]
+) -> list[str]:
+    """The report's headline, in words and numbers, generated from the data.
+
+    The factor with the largest effect on the first headline outcome
+    (expansiveness when it is one): its mean at the two ends of that factor, and
+    the share of runs with the matching label there; then the runner-up.
+    Without factors: the overall mean and the label shares.
+    """
+    runs = an.ok_runs(results.runs)
+    if runs.empty:
+        return ["No run finished without error, so there is nothing to summarize."]
+    if not outcomes:
+        return [f"{len(runs)} runs finished; none of their outcomes varies between runs."]
+    target = "expansiveness" if "expansiveness" in outcomes else outcomes[0]
+    label = _label_for(target) if "label" in runs else None
+    contrasts = [
+        c
+        for c in (
+            *(_factor_contrast(runs, f, target, False) for f in by),
+            *(_factor_contrast(runs, f, target, True) for f in sampled),
+        )
+        if c is not None and not pd.isna(c["effect"])
+    ]
+    if not contrasts:
+        summary = an.summarize(runs, [], target).iloc[0]
+        text = f"Over {len(runs)} finished runs, mean {target} is {summary['mean']:.2f}"
+        if not pd.isna(summary["ci_low"]):
+            text += f" [95% CI {summary['ci_low']:.2f}, {summary['ci_high']:.2f}]"
+        if "label" in runs:
+            shares = runs["label"].value_counts(normalize=True, sort=False)
+            parts = [f"{k} {v:.0%}" for k, v in shares.items() if v > 0]
+            text += "; runs by label: " + ", ".join(parts)
+        return [text + "."]
+    contrasts.sort(key=lambda c: abs(c["effect"]), reverse=True)
+    best = contrasts[0]
+    (name_a, name_b), (mean_a, mean_b) = best["names"], best["means"]
+    (a, b) = best["groups"]
+    verb = "rises" if mean_b > mean_a else "falls"
+    text = (
+        f"{best['factor']} has the largest effect on {target}: mean {target} {verb} from "
+        f"{mean_a:.2f} at {name_a} to {mean_b:.2f} at {name_b} ({len(a)} and {len(b)} runs)"
+    )
+    if best["factor"] in sampled:
+        rho = an.rank_correlation_table(runs, [best["factor"]], [target])["rho"].iloc[0]
+        text += f"; Spearman rank correlation {rho:.2f}"
+    if label:
+        text += f", and the share of runs labelled {label} from {_share(a, label):.0%} to {_share(b, label):.0%}"
+    sentences = [text + "."]
+    if len(contrasts) > 1:
+        second = contrasts[1]
+        sentences.append(
+            f"Next is {second['factor']}: {target} {second['means'][0]:.2f} at "
+            f"{second['names'][0]} vs {second['means'][1]:.2f} at {second['names'][1]}."
+        )
+    return sentences
+
+
+# ----------------------------------------------------------------------------- sections
+def status_section(results: an.Results, comp: an.Completeness) -> Section:
+    """What the folder holds: status, runs present / in the design, n per design point."""
+    sec = Section("What this report holds")
+    sec.text.append(comp.sentence())
+    cells = an.cell_counts(results)
+    if cells.empty:
+        return sec
+    expected = int(cells["expected"].iloc[0])
+    short = cells[cells["n"] < cells["expected"]]
+    counts = cells["n"]
+    sec.text.append(
+        f"Finished runs per design point: {int(counts.min())} to {int(counts.max())} "
+        f"(the design asks for {expected}); {len(short)} of {len(cells)} points have fewer."
+    )
+    sampled = bool(results.manifest.get("resolved", {}).get("sampling"))
+    if not sampled and len(cells) <= MAX_CELL_ROWS:
+        sec.tables.append(("Runs per design point", cells))
+    elif len(short):
+        sec.tables.append(
+            (f"Design points with fewer than {expected} finished runs", short.head(MAX_CELL_ROWS))
+        )
+    return sec
+
+
+def design_section(results: an.Results, comp: an.Completeness) -> Section:
     """What was run: factors, levels, sampling, replicates, seeds, provenance."""
     m = results.manifest
     res = m.get("resolved", {})
-    counts = m.get("counts", {})
     sec = Section("Design")
     if m.get("description"):
         sec.text.append(m["description"].strip())
@@ -125,11 +306,12 @@ def design_section(results: an.Results) -> Section:
     git = m.get("git", {})
     facts = {
         "experiment": m.get("experiment"),
-        "status": m.get("status"),
+        "status": comp.status,
         "design points": res.get("n_points"),
         "replicates per point": res.get("replicates"),
-        "runs": counts.get("runs"),
-        "failed runs": counts.get("failed"),
+        "runs in the design": comp.runs_design,
+        "runs present": f"{comp.runs_present} ({comp.fraction:.0%})",
+        "failed runs": comp.runs_failed,
         "root seed": res.get("root_seed"),
         "run seeds": res.get("seed_rule"),
         "config file": m.get("config_file"),
@@ -144,20 +326,37 @@ def design_section(results: an.Results) -> Section:
     return sec
 
 
+def _interval_note(summary: pd.DataFrame) -> str:
+    methods = set(summary.get("ci_method", pd.Series(["t"])))
+    note = "Cells: mean over replicates [95% t-interval]"
+    if "logit-t" in methods:
+        note += (
+            "; for shares and indices on [0, 1] the interval is computed on the logit scale, "
+            "so it never leaves [0, 1]"
+        )
+    return note + ". Failed runs are excluded."
+
+
 def effects_section(
     results: an.Results, outcomes: list[str], by: list[str], figures: dict
 ) -> Section:
-    """Mean outcomes with 95% confidence intervals by the headline factors."""
+    """Mean outcomes with 95% confidence intervals by the headline (discrete) factors."""
     sec = Section("Outcomes by design factor")
     if not by:
         summary = an.summarize(results.runs, [], outcomes)
+        sec.text.append(_interval_note(summary))
         sec.tables.append(("Mean [95% CI] over all runs", summary))
         return sec
     summary = an.summarize(results.runs, by, outcomes)
-    sec.text.append("Cells: mean over replicates [95% t-interval]. Failed runs are excluded.")
+    uneven = summary["n"].nunique() > 1 or an.completeness(results).partial
+    sec.text.append(_interval_note(summary))
+    if uneven:
+        sec.text.append("Cells hold different numbers of runs; each cell says its n.")
     rows = [by[0], *by[2:]]
     for outcome in outcomes:
-        table = an.effect_table(summary, outcome, rows, by[1] if len(by) > 1 else None)
+        table = an.effect_table(
+            summary, outcome, rows, by[1] if len(by) > 1 else None, show_n=bool(uneven)
+        )
         sec.tables.append((f"{outcome}", table.reset_index()))
         name = f"effect_{outcome}"
         figures[name] = _png(_effect_figure(summary, outcome, by))
@@ -171,53 +370,139 @@ def shares_section(results: an.Results, by: list[str], figures: dict) -> Section
         return None
     sec = Section("Outcome labels")
     shares = an.outcome_shares(results.runs, by)
-    wide = an.share_table(shares, by) if by else shares.set_index("label")[["share"]].T
-    sec.tables.append(("Share of runs with each label", (wide * 100).round(1).reset_index()))
+    if by:
+        wide = an.share_table(shares, by).reset_index()
+    else:
+        wide = shares.set_index("label")[["share"]].T.reset_index(drop=True)
+        wide.insert(0, "runs", "all")
+    labels = [c for c in wide.columns if c in set(shares["label"].astype(str))]
+    wide[labels] = (wide[labels] * 100).round(1)
+    wide.columns.name = None
+    sec.tables.append(("Share of runs with each label (%)", wide))
     if by:
         figures["shares"] = _png(an.plot_shares(an.outcome_shares(results.runs, by[0]), by[0]))
         sec.figures.append((f"label shares by {by[0]}", "shares"))
     return sec
 
 
-def sensitivity_section(results: an.Results, outcomes: list[str], figures: dict) -> Section | None:
-    """Sobol indices (sobol designs) or rank correlations (lhs designs)."""
+def _interval_text(value: float, conf: float) -> str:
+    return f"{value:.3f} [{value - conf:.3f}, {value + conf:.3f}]"
+
+
+def continuous_section(results: an.Results, outcomes: list[str], figures: dict) -> Section | None:
+    """Sampled (LHS/Sobol) factors: dependence plots, Spearman correlations, Sobol indices."""
     sampling = results.manifest.get("resolved", {}).get("sampling")
-    if not sampling:
+    sampled = sampled_factors(results)
+    if not sampling or not sampled or not outcomes:
         return None
-    sec = Section("Sensitivity")
+    sec = Section("Sensitivity to the sampled factors")
+    sec.text.append(
+        "Every sampled value is a design point of its own, so these factors are not tabled "
+        "by level. Plots: each dot is a run; the line is the mean in quantile bins of the "
+        "factor (the other factors varying as sampled), with its 95% interval."
+    )
+    for outcome in outcomes:
+        name = f"dependence_{outcome}"
+        figures[name] = _png(an.plot_dependence(results.runs, sampled, outcome))
+        sec.figures.append((f"{outcome} against each sampled factor", name))
+    corr = an.rank_correlation_table(results.runs, sampled, outcomes)
+    wide = corr.pivot(index="parameter", columns="outcome", values="rho").reindex(
+        index=sampled, columns=outcomes
+    )
+    wide.columns.name = None
+    sec.tables.append(
+        (
+            f"Spearman rank correlation, parameter x outcome (n = {int(corr['n'].max())} runs)",
+            wide.round(3).reset_index(),
+        )
+    )
     if sampling["kind"] == "sobol":
         for outcome in outcomes:
-            indices = an.sobol_indices(results, outcome)
-            sec.tables.append((f"Sobol indices of {outcome}", indices.round(3)))
+            try:
+                indices = an.sobol_indices(results, outcome)
+            except ValueError as exc:
+                sec.text.append(f"No Sobol indices of {outcome}: {exc}.")
+                continue
+            problems = an.sobol_warnings(indices, sampling.get("samples"))
+            if problems:
+                sec.text.append(
+                    f"Warning ({outcome}): {problems[0]} Seen: {'; '.join(problems[1:])}."
+                )
+            shown = indices.drop(columns=["S1", "S1_conf", "ST", "ST_conf"]).copy()
+            shown["S1 [95% CI]"] = [
+                _interval_text(v, c) for v, c in zip(indices["S1"], indices["S1_conf"], strict=True)
+            ]
+            shown["ST [95% CI]"] = [
+                _interval_text(v, c) for v, c in zip(indices["ST"], indices["ST_conf"], strict=True)
+            ]
+            sec.tables.append((f"Sobol indices of {outcome} (SALib; bootstrap intervals)", shown))
             name = f"sobol_{outcome}"
             figures[name] = _png(an.plot_sobol(indices.drop_duplicates("parameter")))
             sec.figures.append((f"Sobol indices of {outcome}", name))
-    else:
-        corr = an.rank_correlations(results.runs, list(sampling["ranges"]), outcomes)
-        sec.tables.append(
-            (
-                "Spearman rank correlation, parameter x outcome",
-                corr.round(3).reset_index(names="parameter"),
-            )
-        )
     return sec
+
+
+def _discrete_column(
+    steps: pd.DataFrame, factor: str, continuous: bool
+) -> tuple[pd.DataFrame, str]:
+    """``steps`` with a column that splits it by ``factor``: the factor itself, or
+    for a sampled factor its thirds (quantile bins of the sampled values)."""
+    if not continuous:
+        return steps, factor
+    column = f"{factor} (thirds)"
+    values = steps[factor].astype(float)
+    bins = pd.qcut(values, q=min(3, values.nunique()), duplicates="drop")
+    steps = steps.copy()
+    steps[column] = [f"{iv.left:.3g} to {iv.right:.3g}" for iv in bins]
+    return steps, column
 
 
 def timeseries_section(
     results: an.Results, outcomes: list[str], by: list[str], figures: dict
 ) -> Section | None:
-    """Mean trajectories of headline variables recorded every k steps."""
+    """Mean trajectories of headline variables recorded every k steps.
+
+    One line per level of a shock or scenario factor when the design has one
+    (those are never pooled), else per level of the first headline factor;
+    panels by the next factor; the shock time marked when the runs have one.
+    """
     steps = results.steps
     if steps is None or steps.empty:
         return None
+    sampled = sampled_factors(results)
+    design = [f for f in results.factors if f != "sample" and f in steps]
     variables = [o for o in outcomes if o in steps][:2] or [
-        c for c in steps.columns if c not in ("run", "point", "replicate", "step", *by)
+        c for c in steps.columns if c not in ("run", "point", "replicate", "step", *design)
     ][:1]
+    split = [f for f in SPLIT_FIRST if f in design and steps[f].nunique() > 1]
+    split += [f for f in by if f in steps and f not in split and steps[f].nunique() > 1]
+    split += [f for f in sampled if f in steps and f not in split]
+    hue = split[0] if split else None
+    facet = next((f for f in split[1:] if f in sampled or steps[f].nunique() <= MAX_PANELS), None)
+    frame = steps
+    hue_col = facet_col = None
+    if hue:
+        frame, hue_col = _discrete_column(frame, hue, hue in sampled)
+    if facet:
+        frame, facet_col = _discrete_column(frame, facet, facet in sampled)
+    shocks = an.shock_times(an.ok_runs(results.runs))
+    pooled = [f for f in design if f not in (hue, facet) and steps[f].nunique() > 1]
     sec = Section("Time series")
     for var in variables:
         name = f"ts_{var}"
-        figures[name] = _png(an.plot_timeseries(steps, var, by[0] if by else None))
-        sec.figures.append((f"{var} over time (mean, 95% band)", name))
+        figures[name] = _png(
+            an.plot_timeseries(frame, var, hue_col, facet=facet_col, shocks=shocks)
+        )
+        caption = f"{var} over time (mean, 95% band)"
+        if hue:
+            caption += f", one line per {hue_col}"
+        if facet:
+            caption += f", one panel per {facet_col}"
+        if shocks:
+            caption += f"; dashed: funding shock at step {', '.join(map(str, shocks))}"
+        if pooled:
+            caption += f"; pooled over {', '.join(pooled)}"
+        sec.figures.append((caption, name))
     return sec
 
 
@@ -237,21 +522,29 @@ def failures_section(results: an.Results) -> Section | None:
 
 def build_report(results: an.Results) -> Report:
     """Assemble every section that applies to this results folder."""
+    comp = an.completeness(results)
     outcomes = headline_outcomes(results)
     by = headline_factors(results)
+    sampled = sampled_factors(results)
     figures: dict[str, bytes] = {}
+    headline = headline_sentences(results, outcomes, by, sampled)
+    if comp.partial:
+        headline.insert(0, comp.sentence())
     sections = [
-        design_section(results),
+        status_section(results, comp),
+        design_section(results, comp),
         effects_section(results, outcomes, by, figures),
         shares_section(results, by, figures),
-        sensitivity_section(results, outcomes, figures),
+        continuous_section(results, outcomes, figures),
         timeseries_section(results, outcomes, by, figures),
         failures_section(results),
     ]
     title = results.manifest.get("config", {}).get("report", {}).get("title") or (
         f"copsim experiment: {results.manifest.get('experiment', results.path.name)}"
     )
-    return Report(title, [s for s in sections if s is not None], figures)
+    if comp.partial:
+        title = f"PARTIAL RESULTS ({comp.runs_present} of {comp.runs_design} runs): {title}"
+    return Report(title, [s for s in sections if s is not None], figures, headline, comp.partial)
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -262,7 +555,18 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th{background:#f2f2f2} td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0} figcaption{font-size:.9em;color:#555}
 img{max-width:100%}
+p.partial{background:#fde8e8;border-left:4px solid #c0392b;padding:.5em .8em;font-weight:600}
+p.headline{font-size:1.05em}
 """
+
+
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as it is shown: no name on the column index (pandas draws it as an
+    extra, empty first column in HTML) and column labels as text."""
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    frame.columns.name = None
+    return frame
 
 
 def render_html(report: Report) -> str:
@@ -271,13 +575,18 @@ def render_html(report: Report) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(report.title)}</title>",
         f"<style>{_CSS}</style></head><body><h1>{html.escape(report.title)}</h1>",
     ]
+    for i, sentence in enumerate(report.headline):
+        css = "partial" if report.partial and i == 0 else "headline"
+        out.append(f"<p class='{css}'>{html.escape(sentence)}</p>")
     for sec in report.sections:
         out.append(f"<h2>{html.escape(sec.title)}</h2>")
         out += [f"<p>{html.escape(t)}</p>" for t in sec.text]
         for caption, table in sec.tables:
             out.append(f"<h3>{html.escape(caption)}</h3>")
             out.append(
-                table.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0)
+                _clean(table).to_html(
+                    index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0
+                )
             )
         for caption, name in sec.figures:
             data = base64.b64encode(report.figures[name]).decode("ascii")
@@ -297,6 +606,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
             return ""
         return (f"{v:.4g}" if isinstance(v, float) else str(v)).replace("|", "\\|")
 
+    frame = _clean(frame)
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += [
@@ -308,6 +618,8 @@ def markdown_table(frame: pd.DataFrame) -> str:
 def render_markdown(report: Report, image_prefix: str = "") -> str:
     """Markdown text; figures are referenced as ``<image_prefix><name>.png``."""
     out = [f"# {report.title}", ""]
+    for i, sentence in enumerate(report.headline):
+        out += [f"> **{sentence}**" if report.partial and i == 0 else sentence, ""]
     for sec in report.sections:
         out += [f"## {sec.title}", ""]
         out += [t + "\n" for t in sec.text]
@@ -318,20 +630,41 @@ def render_markdown(report: Report, image_prefix: str = "") -> str:
     return "\n".join(out)
 
 
+def figures_dir(target: Path) -> Path:
+    """Where a Markdown report's PNGs go: ``<stem>_files/`` beside it.
+
+    A folder of its own (as browsers do for a saved page), so that the figures
+    of ``a.md`` and ``b.md`` in one folder, or a user's own ``shares.png`` there,
+    are never overwritten.
+    """
+    return target.with_name(f"{target.stem}_files")
+
+
 def write_report(path: str | Path, out: str | Path | None = None, fmt: str = "html") -> Path:
-    """Write the report of a results folder; return the report file."""
+    """Write the report of a results folder; return the report file.
+
+    A folder whose sweep is not complete still gets a report (it is how one
+    looks at a running sweep), but the report says so at the top and a
+    :class:`PartialResultsWarning` is raised as a warning for the caller.
+    """
     if fmt not in ("html", "md"):
         raise ValueError(f"unknown report format '{fmt}'; choose html or md")
     results = an.load(path)
     if results.runs.empty:
         raise ValueError(f"{path} has no finished runs to report on")
     report = build_report(results)
+    if report.partial:
+        warnings.warn(
+            f"{path}: {an.completeness(results).sentence()}", PartialResultsWarning, stacklevel=2
+        )
     target = Path(out) if out is not None else Path(path) / f"report.{fmt}"
     if fmt == "html":
         text = render_html(report)
     else:
+        folder = figures_dir(target)
+        folder.mkdir(parents=True, exist_ok=True)
         for name, png in report.figures.items():
-            atomic_write(target.parent / f"{name}.png", lambda tmp, png=png: tmp.write_bytes(png))
-        text = render_markdown(report)
+            atomic_write(folder / f"{name}.png", lambda tmp, png=png: tmp.write_bytes(png))
+        text = render_markdown(report, image_prefix=f"{folder.name}/")
     atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return target
