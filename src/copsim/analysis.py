@@ -49,16 +49,20 @@ COUNT_COLUMNS = (
     "contests_won",
     "repertoire_changes",
     "spaces_alive",
+    "edge_entrants",
 )
 #: Outcomes that are shares or indices on [0, 1] by construction (see
-#: :mod:`copsim.outcomes` and ``CoPModel._measure``).  Their confidence intervals
+#: :mod:`copsim.outcomes` and :mod:`copsim.measures`).  Their confidence intervals
 #: are computed on the logit scale so that they never leave [0, 1].
 UNIT_INTERVAL = (
     "expansiveness",
     "defensiveness",
-    "novelty",
-    "diversity_kept",
+    "new_ways",
+    "repertoire_novelty",
+    "own_views_kept",
     "peripheral_contribution",
+    "expert_share",
+    "learning_volume",
     "alignment_with_powerful",
     "code_knowledge",
     "mean_individual_knowledge",
@@ -69,6 +73,7 @@ UNIT_INTERVAL = (
     "periphery_share",
     "voice_gini",
     "inclusion",
+    "cohort_inclusion",
     "cross_identity_exchange",
     "contester_core_share",
     "rigidity",
