@@ -201,7 +201,8 @@ def test_an_accepted_challenge_by_hand():
     assert c.spaces.codes[0].tolist() == [1, 1, 0, 0]
     assert c.spaces.rigidity[0] == pytest.approx(0.2)
     assert c.spaces.agenda[0] == pytest.approx([0.8, 0.2])
-    assert c.period.changed.tolist() == [2] and c.records.peripheral_weight == 2
+    assert c.period.changed.tolist() == [2]
+    assert c.records.peripheral_weight == 0  # reopening brings no knowledge: no credit
     assert contestation.contested(c).tolist() == [True, False]
     (event,) = c.records.events
     assert (event.kind, event.space, event.practitioner, event.outcome) == (
@@ -350,3 +351,32 @@ def test_each_submodel_contributes_its_measures_in_the_documented_order():
     record = measures.measure(c, schedule.hooks("measures"))
     assert list(record) == list(measures.COLUMNS)
     assert record["members"] == 2 and record["conflicts"] == 0
+
+
+# ----------------------------------------------------------------------------- bug fixes
+
+
+def test_a_practitioner_without_a_space_does_not_take_space_0s_intensity():
+    """Old rule: home_space() is 0 for 'no space', so the exit chance of someone shut
+    out of every space followed space 0's meeting intensity."""
+    c = two_members(exit_rate=0.0, shock_exit_rate=0.5)
+    c.members.keep(c.members.slot != 0)  # practitioner 0 has no space any more
+    chances = []
+    for intensity in (0.0, 1.0):
+        c.spaces.intensity[0] = intensity
+        chances.append(membership.exit_chance(c)[0])
+    assert chances[0] == chances[1] == pytest.approx(0.5 + membership.INACTIVE_EXIT + 0.05)
+
+
+def test_conditionality_below_one_half_is_the_experts_takeover_chance():
+    """Old rule: max(conditionality, 0.5), so any conditionality below 0.5 acted as 0.5."""
+    c = hand_built(
+        beliefs=[[1, 1, 1, 1]] * 2,
+        reality=[1, 1, 1, 1],
+        joins=[(s, s % 2, 0.5, 0.5) for s in range(400)],
+        spaces=400,
+        grand_plan=True,
+        conditionality=0.1,
+    )
+    replaced = grand_plan.replace_votes(c, np.zeros((400, 4), dtype=np.float32))
+    assert replaced.mean() == pytest.approx(0.1, abs=0.05)  # 400 draws: SE 0.015

@@ -283,7 +283,13 @@ class Params(BaseModel):
         1,
     )
     conditionality: float = _param(
-        0.0, "funding", "share", "funder's reporting demands: speed reification up", 0, 1
+        0.0,
+        "funding",
+        "share",
+        "funder's reporting demands: speed reification up; with a grand plan, the chance "
+        "per period that the expert takes over a space's learning",
+        0,
+        1,
     )
     grand_plan: bool = _param(
         False, "funding", "flag", "funder's grand plan: an outside expert replaces member learning"

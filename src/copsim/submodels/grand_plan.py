@@ -4,8 +4,8 @@ Johnson (2007), "Modelling traffic management": learning incrementally "was
 undermined by the donor's desire to have a large scale grand plan", and "an
 external consultant was brought in to develop it rather than the engineers
 developing their own practical skills".  With ``grand_plan`` (and funding on)
-an expert view is drawn once; each period, in a share of the spaces, the
-expert's votes replace the members'.
+an expert view is drawn once; each period each space, with probability
+``conditionality``, has its members' votes replaced by the expert's.
 
 Reads: ``params`` (expert_accuracy, conditionality), ``world.reality``.
 Writes: the repertoire votes it is given; its own state, the expert's view.
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 #: Votes the outside expert casts per dimension (in units of member votes).
 EXPERT_VOTES = 5.0
-#: The least share of spaces the expert takes over each period, whatever the conditionality.
-MIN_TAKEOVER = 0.5
 
 
 def applies(params) -> bool:
@@ -43,10 +41,9 @@ def expert_view(c: Community) -> np.ndarray:
 
 
 def replace_votes(c: Community, votes: np.ndarray) -> np.ndarray:
-    """In a share max(conditionality, MIN_TAKEOVER) of spaces the expert's votes
-    replace the members' this period; returns which spaces (bool, (S,))."""
+    """Each space, with probability ``conditionality``, has its members' votes
+    replaced by the expert's this period; returns which spaces (bool, (S,))."""
     view = expert_view(c)
-    share = max(c.params.conditionality, MIN_TAKEOVER)
-    replaced = kn.bernoulli(c.rng, share, (votes.shape[0],))
+    replaced = kn.bernoulli(c.rng, c.params.conditionality, (votes.shape[0],))
     votes[replaced] = EXPERT_VOTES * view
     return replaced

@@ -114,17 +114,16 @@ def turnover(c: Community) -> None:
 
 def exit_chance(c: Community) -> np.ndarray:
     """Per slot: exit_rate + shock_exit_rate (1 - home intensity)
-    + INACTIVE_EXIT [withdrawn] + MISFIT_EXIT (1 - home fit)."""
+    + INACTIVE_EXIT [withdrawn] + MISFIT_EXIT (1 - home fit); a practitioner with no
+    space meets nowhere (intensity 0) and fits no agenda (fit 0)."""
     p, d = c.params, c.derived
     pair = d.home_pairs()
     home = d.home_space()
     inactive = d.home_participation(pair) < INACTIVE
     misfit = 1.0 - at_home(d.fit(), pair, 0.0)
-    chance = (
-        p.exit_rate
-        + p.shock_exit_rate * (1.0 - c.spaces.intensity[home])
-        + INACTIVE_EXIT * inactive
-    )
+    # a practitioner with no space has nowhere to meet: intensity 0, not space 0's
+    meets = np.where(pair >= 0, c.spaces.intensity[home], 0.0)
+    chance = p.exit_rate + p.shock_exit_rate * (1.0 - meets) + INACTIVE_EXIT * inactive
     chance += MISFIT_EXIT * misfit
     return chance
 
