@@ -26,6 +26,11 @@ def number(x: float) -> str:
     return text.replace("-", "−")
 
 
+def truthy(value: object) -> bool:
+    """The tables write holds as yes/no (or True/False)."""
+    return str(value).strip().lower() in ("yes", "true", "1")
+
+
 def plain(x: float) -> str:
     return (f"{x:.3f}" if abs(x) < 5 else f"{x:.1f}").replace("-", "−")
 
@@ -52,7 +57,7 @@ def main() -> None:
     print(head)
     print(rule)
     for r in facts.itertuples():
-        holds = "yes" if r.holds else "**no**"
+        holds = "yes" if truthy(r.holds) else "**no**"
         row = (
             f"| {r.key} | {r.control} → {r.treatment} | {r.outcome} | {r.direction} | "
             f"{plain(r.mean_control)} | {plain(r.mean_treatment)} | {number(r.mean_difference)} | "
@@ -68,7 +73,7 @@ def main() -> None:
             row += f" {cls} |"
         if presets is not None:
             sub = presets[presets["key"] == r.key]
-            held = [p for p, h in zip(sub["preset"], sub["holds"], strict=True) if h]
+            held = [p for p, h in zip(sub["preset"], sub["holds"], strict=True) if truthy(h)]
             row += f" {', '.join(held) if held else 'none'} |"
         print(row)
 
