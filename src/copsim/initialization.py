@@ -4,7 +4,7 @@ Builds the :class:`copsim.state.Community` for a parameter set from one random
 generator, in a fixed order of draws: reality, beliefs, then (social layer on)
 the founders' identities, purposes and resources, their constellations of
 spaces and starting participation (by power rank: the powerful convenors start
-nearer the core), and the convenors' agendas; then the starting cohort that
+nearer the core; see :func:`start_rank` for the power-in-start switches), and the convenors' agendas; then the starting cohort that
 ``inclusion`` follows and the baseline the outcome indices compare against.
 """
 
@@ -98,13 +98,30 @@ def _empty_spaces(p: Params, themes: int) -> Spaces:
     )
 
 
+def start_rank(p: Params, rank: np.ndarray) -> np.ndarray:
+    """The power rank (0..1) that sets starting participation, by the power channel.
+
+    Today (``power_in_start``) the rank itself, whatever the asymmetry.  With
+    ``start_by_power_scaled`` the rank counts with weight b = a / (1 + a) and the
+    mean rank 1/2 with weight 1 - b, so at asymmetry 0 power does not set the start
+    and the mean start is the same at every asymmetry; without ``power_in_start``
+    everyone starts at the mean rank (only the noise differs).
+    """
+    if not p.power_in_start:
+        return np.full_like(rank, 0.5)
+    if p.start_by_power_scaled:
+        b = p.power_asymmetry / (1.0 + p.power_asymmetry)
+        return b * rank + (1.0 - b) * 0.5
+    return rank
+
+
 def _found_spaces(c: Community) -> None:
     """The founders' memberships, starting participation and the first agendas."""
     mb, people = c.members, c.people
     n = people.size
     if c.social:
         space, slot = membership.founding_memberships(c)
-        rank = np.argsort(np.argsort(people.power)) / max(n - 1, 1)
+        rank = start_rank(c.params, np.argsort(np.argsort(people.power)) / max(n - 1, 1))
         noise = c.rng.normal(0, START_NOISE, n)
         start = np.clip(START_BASE + START_BY_RANK * rank + noise, 0, 1)
         mb.add(space, slot, start[slot], start[slot])

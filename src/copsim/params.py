@@ -220,6 +220,83 @@ class Params(BaseModel):
         1,
     )
 
+    # -- periphery, power channels, resources spent (issue 11; defaults keep the model) ---
+    lpp_trajectory: bool = _param(
+        False,
+        "periphery",
+        "flag",
+        "participation is capped by the legitimacy granted, which rises slowly for the "
+        "dissimilar and the weak (legitimate peripheral participation as a trajectory)",
+    )
+    purpose_drift_mode: Literal["mix", "wander"] = _param(
+        "mix",
+        "periphery",
+        "choice",
+        "mix: purposes mix in flat noise (converge) | wander: log-normal walk around "
+        "each practitioner's own purpose (keeps their spread)",
+    )
+    power_in_legitimacy: bool = _param(
+        True,
+        "power channels",
+        "flag",
+        "grantors of legitimacy weigh by power, and a member's power is its standing",
+    )
+    power_in_agenda: bool = _param(
+        True,
+        "power channels",
+        "flag",
+        "the convenors' agenda and voiced purposes are weighted by power",
+    )
+    power_in_start: bool = _param(
+        True, "power channels", "flag", "starting participation follows power rank"
+    )
+    start_by_power_scaled: bool = _param(
+        False,
+        "power channels",
+        "flag",
+        "the power-rank term of starting participation is scaled by a / (1 + a) "
+        "(so at asymmetry 0 power does not set the start)",
+    )
+    resource_budgets: bool = _param(
+        False,
+        "resources",
+        "flag",
+        "participation spends time; agenda-setting (and contestation) spend political "
+        "capital; both recover toward the endowment",
+    )
+    time_cost: float = _param(
+        0.3,
+        "resources",
+        "time/participation",
+        "time a unit of participation uses up per period (summed over memberships)",
+        0,
+        1,
+    )
+    time_recovery: float = _param(
+        0.5,
+        "resources",
+        "share/period",
+        "share of the way spent time returns toward the endowment each period",
+        0,
+        1,
+    )
+    agenda_capital_cost: float = _param(
+        0.1,
+        "resources",
+        "capital/voice share",
+        "political capital spent per unit share of a space's voice in agenda-setting",
+        0,
+        1,
+    )
+    capital_recovery: float = _param(
+        0.1,
+        "resources",
+        "share/period",
+        "share of the way spent political capital returns toward the endowment each period",
+        0,
+        1,
+    )
+
     # -- contestation (the Bindura widows) -------------------------------------------------
     contestation: bool = _param(True, "contestation", "flag", "peripheral members may contest")
     contest_rate: float = _param(

@@ -68,6 +68,9 @@ class People:
     gain: np.ndarray = field(init=False)  # share of dimensions changed in conversation
     engagement: np.ndarray = field(init=False)  # purpose similarity with this period's partner
     occupant: np.ndarray = field(init=False)  # bumped whenever a slot changes hands
+    #: (N, 3) the resources a practitioner brought (at founding or arrival), toward which
+    #: spent time and political capital recover (submodels.resources)
+    endowment: np.ndarray = field(init=False)
     cohort_size: int = 0
     version: int = 0  # bumped whenever someone leaves or arrives
     purpose_version: int = 0  # bumped whenever purposes change
@@ -82,6 +85,7 @@ class People:
         self.gain = np.zeros(n)
         self.engagement = np.zeros(n)
         self.occupant = np.zeros(n, dtype=np.int64)
+        self.endowment = self.resources.copy()  # the founders' own resources
 
     @property
     def size(self) -> int:
@@ -109,6 +113,7 @@ class People:
         self.identity[slots], self.purpose[slots] = fresh.identity, fresh.purpose
         self.purpose_version += 1
         self.resources[slots] = fresh.resources
+        self.endowment[slots] = fresh.resources
         self.power[slots] = power_of(fresh.resources)
         self.income[slots] = fresh.resources[:, 1]
         self.beliefs[slots] = beliefs

@@ -8,10 +8,24 @@ participation moves toward a target set by the member's time, purpose fit,
 legitimacy, recent learning and engagement, scaled by how fully the space can
 meet and capped by the time the member has.
 
+With ``lpp_trajectory`` (default False) the periphery is a position, not a
+waiting room: Johnson (2007), after Lave & Wenger, "practitioners and learners
+have to be accepted as legitimate participants", and how "peripheral and full
+participation occur also depend[s] on relations of power and control".  The
+target is also capped by the membership's legitimacy (a member cannot take
+part more than the space lets it), so the way to the core runs through the
+slow granting of legitimacy (II.7.9), and the weak and the dissimilar can stay
+at the edge however much they want to take part.
+
 Reads: ``people.resources[:, 0]`` (time), ``people.gain``,
 ``people.engagement``, memberships' legitimacy, purpose fit (derived),
-``spaces.intensity``, ``params.participation_adaptation``.
+``spaces.intensity``, ``params`` (participation_adaptation, lpp_trajectory,
+core_threshold, periphery_threshold).
 Writes: memberships' participation; re-decides home spaces.
+Measures (only with ``lpp_trajectory``, so today's record keeps its columns):
+``periphery_share_tenured`` (share of members with ``TENURED`` or more periods
+of tenure whose home participation is peripheral) and
+``periphery_share_newcomers`` (the same for tenure below ``TENURED``).
 """
 
 from __future__ import annotations
@@ -38,6 +52,8 @@ GAIN_CAP = 0.2
 ENGAGEMENT_WEIGHT = 0.2
 #: Participation a member can give with no time at all (the cap is this + time).
 TIME_CAP_BASE = 0.2
+#: Periods of tenure from which a member counts as tenured (no longer a newcomer).
+TENURED = 10
 
 
 def step(c: Community) -> None:
@@ -57,6 +73,26 @@ def step(c: Community) -> None:
     )
     target = c.spaces.intensity[mb.space] * np.clip(drive, 0.0, 1.0)
     target = np.minimum(target, TIME_CAP_BASE + time)  # no more engagement than time allows
+    if c.params.lpp_trajectory:  # no more than the space lets a member take part
+        target = np.minimum(target, mb.legitimacy)
     mb.participation += c.params.participation_adaptation * (target - mb.participation)
     np.clip(mb.participation, 0.0, 1.0, out=mb.participation)
     mb.decide_homes()
+
+
+def periphery_measures(c: Community, base: dict) -> dict[str, float]:
+    """Who is at the edge, by tenure: the periphery as a lasting position shows up
+    as tenured members who are still peripheral."""
+    people = c.people
+    peripheral = base["part_home"] < c.params.periphery_threshold
+    tenured = base["present"] & (people.tenure >= TENURED)
+    fresh = base["present"] & (people.tenure < TENURED)
+    return {
+        "periphery_share_tenured": float((peripheral & tenured).sum() / max(tenured.sum(), 1)),
+        "periphery_share_newcomers": float((peripheral & fresh).sum() / max(fresh.sum(), 1)),
+    }
+
+
+def measures(c: Community, base: dict) -> dict[str, float]:
+    """The periphery measures, recorded when the trajectory switch is on."""
+    return periphery_measures(c, base) if c.params.lpp_trajectory else {}
