@@ -13,12 +13,11 @@ in some spaces (:mod:`copsim.submodels.grand_plan`).
 
 Reads: ``period.actions``, ``period.action_scores``, ``spaces.codes``,
 ``spaces.rigidity``, ``spaces.intensity``, memberships' participation, power
-weights and ranks, ``people.peripheral_origin``, ``world.tacit``,
+weights and ranks, ``params.periphery_threshold``, ``world.tacit``,
 ``params`` (power_asymmetry, repertoire_learning_rate).
-Writes: ``spaces.codes``, ``period.changed``, the credit for the changes
-(``records.peripheral_weight``, ``records.change_weight``, ``records.expert_changes``):
-a change in a space whose votes the expert replaced is the expert's; any other is
-the members', split by vote weight between peripheral-origin members and the rest.
+Writes: ``spaces.codes``, ``period.changed``, the credit for the changes that
+brought knowledge (``records.peripheral_weight``, ``records.change_weight``,
+``records.expert_changes``; see ``credit_knowledge``).
 Measures: ``repertoire_changes``.
 """
 
@@ -56,8 +55,8 @@ def member_votes(c: Community) -> tuple[np.ndarray, np.ndarray]:
 
 def step(c: Community) -> None:
     """Each code adopts the majority of its votes with probability 1 - (1 - rate)^k;
-    the changes are credited by vote weight to peripheral-origin members."""
-    p, mb, spaces = c.params, c.members, c.spaces
+    the changes that brought knowledge are credited to whoever caused them."""
+    p, spaces = c.params, c.spaces
     votes, weights = member_votes(c)
     by_expert = np.zeros(spaces.size, dtype=bool)
     if grand_plan.applies(p):
@@ -67,13 +66,30 @@ def step(c: Community) -> None:
     before = spaces.codes.copy()
     kn.learn_code(spaces.codes, votes, rate, c.rng)
     changed = np.count_nonzero(spaces.codes != before, axis=1)
-    from_edge = mb.per_space(weights * c.people.peripheral_origin[mb.slot])
-    peripheral_share = from_edge / np.maximum(mb.per_space(weights), 1e-12)
-    c.records.peripheral_weight += float((peripheral_share * changed * ~by_expert).sum())
-    c.records.change_weight += float(changed.sum())
-    c.records.expert_changes += float((changed * by_expert).sum())
+    credit_knowledge(c, weights, before, by_expert)
     c.period.changed = changed
     c.records.repertoire_changes = int(changed.sum())
+
+
+def credit_knowledge(
+    c: Community, weights: np.ndarray, before: np.ndarray, by_expert: np.ndarray
+) -> None:
+    """Credit this period's knowledge-bringing changes to whoever caused them.
+
+    A change brings knowledge when the repertoire now fits reality on that
+    dimension; a change to a wrong belief brings none.  In a space whose votes the
+    expert replaced, the changes are the expert's; otherwise the members', split by
+    vote weight between members at the periphery *now* (participation below
+    ``periphery_threshold``) and the rest: the periphery contributed when members
+    at the edge moved the repertoire, whoever they once were.
+    """
+    codes, mb = c.spaces.codes, c.members
+    brought = np.count_nonzero((codes != before) & (codes == c.world.reality), axis=1)
+    at_edge = mb.participation < c.params.periphery_threshold
+    peripheral_share = mb.per_space(weights * at_edge) / np.maximum(mb.per_space(weights), 1e-12)
+    c.records.peripheral_weight += float((peripheral_share * brought * ~by_expert).sum())
+    c.records.change_weight += float(brought.sum())
+    c.records.expert_changes += float((brought * by_expert).sum())
 
 
 def measures(c: Community, base: dict) -> dict[str, float]:
