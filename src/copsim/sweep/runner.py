@@ -226,7 +226,8 @@ def _open_store(
                 "use another output folder, or --fresh to discard them"
             )
         _refuse_unlisted(store)
-        store.record_checksums()  # files adopted from an older manifest get theirs now
+        if store.record_checksums():  # files adopted from an older manifest get theirs now
+            store.write_manifest()
     store.remove_temp_files()
     return store
 

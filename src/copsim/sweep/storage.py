@@ -205,7 +205,7 @@ class FolderLock:
         self.holder: dict[str, Any] | None = None
         self._fd: int | None = None
 
-    def acquire(self, tries: int = 10, pause: float = 0.05) -> dict[str, Any]:
+    def acquire(self, tries: int = 5, pause: float = 0.05) -> dict[str, Any]:
         """Take the lock or raise :class:`FolderInUse`; return what is recorded of the holder.
 
         A few quick retries ride over a reader probing the lock at that moment
@@ -444,11 +444,17 @@ class ResultStore:
             if rels and all(self.check(rel) is None for rel in rels)
         }
 
-    def record_checksums(self) -> None:
-        """Enter size and sha256 for adopted files that have none yet (they were checked)."""
+    def record_checksums(self) -> bool:
+        """Enter size and sha256 for adopted files that have none yet (they were checked).
+
+        Returns whether anything was entered (the manifest then needs writing).
+        """
+        changed = False
         for rel, entry in self.files.items():
             if entry.get("sha256") is None and not entry.get("pending") and not self.check(rel):
                 entry["bytes"], entry["sha256"] = file_digest(self.root / rel)
+                changed = True
+        return changed
 
     def unlisted_files(self) -> list[str]:
         """Files with the names copsim writes that its manifest does not list (not copsim's)."""
