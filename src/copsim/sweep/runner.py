@@ -506,7 +506,7 @@ def _run_locked(
                 engine.abort()
     finally:
         bar.close()
-        if engine is not None:
+        if engine is not None and not summary.interrupted:  # an aborted engine is closed
             with contextlib.suppress(Exception):
                 engine.close()
         summary.wall_seconds = time.perf_counter() - start

@@ -214,8 +214,14 @@ class FolderLock:
         self.holder = {"pid": os.getpid(), "host": platform.node(), "since": _now()}
         if fcntl is None:  # pragma: no cover - no flock on this system
             return self.holder
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise FolderRefused(
+                f"cannot use {self.root} as a results folder: {exc.strerror or exc} "
+                f"({exc.filename or self.path})"
+            ) from None
         for attempt in range(tries):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
