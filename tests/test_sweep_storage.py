@@ -102,3 +102,20 @@ def test_partial_folder_reads_from_parts(tmp_path):
     table = store.read_table("runs", ["status"], columns=["status"])
     assert table.column_names == ["status"] and table.num_rows == 4
     assert store.read_table("steps", []) is None
+
+
+def test_a_table_pending_when_the_merge_was_killed_is_read_from_parts_and_redone(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write_chunk(0, {"runs": pa.table({"run": [0, 1], "status": ["ok", "ok"]})})
+    store.write_chunk(1, {"runs": pa.table({"run": [2, 3], "status": ["ok", "ok"]})})
+    store.files["runs.parquet"] = {"pending": True}  # listed, then killed mid-write
+    store.write_manifest()
+    (tmp_path / "runs.parquet").write_bytes(b"half a table")
+    reader = ResultStore(tmp_path)
+    assert reader.check("runs.parquet") == "was being written when the sweep stopped"
+    assert reader.read_table("runs", ["status"]).column("run").to_pylist() == [0, 1, 2, 3]
+    assert reader.consolidate(["status"]) == {"runs": 4}
+    reader.write_manifest()
+    reader.remove_parts()
+    assert ResultStore(tmp_path).check("runs.parquet") is None
+    assert not store.parts.exists()
