@@ -598,7 +598,12 @@ class ResultStore:
         return f"run {command} again (with --out {self.root} if it was given) to rebuild it"
 
     def read_table(
-        self, name: str, categorical: Iterable[str], columns: list[str] | None = None
+        self,
+        name: str,
+        categorical: Iterable[str],
+        columns: list[str] | None = None,
+        *,
+        retry: bool = True,
     ) -> pa.Table | None:
         """A table from the consolidated file, or merged from the parts of an unfinished sweep.
 
@@ -612,13 +617,23 @@ class ResultStore:
         if entry is not None and not entry.get("pending"):
             problem = self.check(target)
             if problem is not None:
-                raise ResultsError(
-                    f"{self.root / target} {problem}; {self._how_to_rebuild()}"
-                    if problem == "is missing"
-                    else f"{self.root / target} {problem}; delete it and {self._how_to_rebuild()}"
-                )
+                raise ResultsError(f"{self.root / target} {problem}; {self._how_to_rebuild()}")
             return pq.read_table(self.root / target, columns=columns)
         self._warn_damaged()
+        try:
+            return self._read_parts(name, categorical, columns)
+        except FileNotFoundError:
+            if not retry:
+                raise
+        # a sweep merged and removed the parts while we read them: the table is there now
+        self._manifest = None
+        self._checked.clear()
+        return self.read_table(name, categorical, columns, retry=False)
+
+    def _read_parts(
+        self, name: str, categorical: Iterable[str], columns: list[str] | None
+    ) -> pa.Table | None:
+        """A table merged in memory from the parts of the done chunks (``None`` if none)."""
         files = [path for _, path in self.part_files(name)]
         if not files:
             return None
