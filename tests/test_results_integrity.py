@@ -404,3 +404,20 @@ def test_a_folder_from_before_checksums_is_adopted(tmp_path, reference):
     (folder / "agents.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(ResultsError, match=r"agents\.parquet"):
         copsim.load(folder)
+
+
+def test_a_partial_folder_from_before_checksums_resumes(tmp_path, reference):
+    config = write_config(tmp_path, "legacy")
+    folder = tmp_path / "legacy"
+    run_sweep(config, workers=1, progress=False, max_chunks=2)
+    old = manifest_on_disk(folder)
+    for key in ("format", "files", "chunks", "lock"):
+        old.pop(key)
+    (folder / "manifest.json").write_text(json.dumps(old))
+    parts = folder / "parts"  # an old sweep killed between a chunk's steps and runs parts:
+    shutil.copy(parts / "steps-000001.parquet", parts / "steps-000005.parquet")
+    assert sorted(copsim.load(folder, "runs")["run"]) == [0, 1]
+    resumed = run_sweep(config, workers=1, progress=False)
+    assert resumed.complete and resumed.skipped == 2 and resumed.executed == 6
+    assert_same_bytes(folder, reference)
+    assert not parts.exists()

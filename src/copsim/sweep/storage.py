@@ -374,7 +374,7 @@ class ResultStore:
 
         Earlier copsim versions listed no files.  What they wrote is known by
         name: the tables of a complete folder and the parts of every chunk
-        whose runs part exists.  Those are entered without a checksum and
+        (done if its runs part exists).  Those are entered without a checksum and
         checked as readable Parquet instead (a sweep then records checksums).
         """
         if not data or "files" in data:
@@ -392,11 +392,10 @@ class ResultStore:
                 match = _PART.match(path.name)
                 if match:
                     found.setdefault(int(match.group(2)), {})[match.group(1)] = path.name
-        for chunk, names in sorted(found.items()):
-            if "runs" in names:
-                rels = [f"parts/{names[t]}" for t in TABLES if t in names]
-                chunks[str(chunk)] = rels
-                files.update({rel: {"bytes": None, "sha256": None} for rel in rels})
+        for chunk, names in sorted(found.items()):  # a chunk without runs part is not done
+            rels = [f"parts/{names[t]}" for t in TABLES if t in names]
+            chunks[str(chunk)] = rels
+            files.update({rel: {"bytes": None, "sha256": None} for rel in rels})
         data["files"], data["chunks"] = files, chunks
 
     # ------------------------------------------------------------------ checks
@@ -443,11 +442,12 @@ class ResultStore:
         return out
 
     def done_chunks(self) -> set[int]:
-        """Chunks every listed part of which exists with its recorded size and checksum."""
+        """Chunks with a runs part, every listed part of which has its recorded size and checksum."""
         return {
             int(chunk)
             for chunk, rels in self.chunks.items()
-            if rels and all(self.check(rel) is None for rel in rels)
+            if any(rel.startswith("parts/runs-") for rel in rels)
+            and all(self.check(rel) is None for rel in rels)
         }
 
     def record_checksums(self) -> bool:
