@@ -148,7 +148,7 @@ def _sweep(args: argparse.Namespace) -> int:
     except (SweepError, ValueError, RuntimeError) as exc:
         from copsim.sweep.config import ConfigError
 
-        return _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
+        return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
     print(summary)
     if summary.dry_run:
         return 0
