@@ -151,7 +151,7 @@ def _output_problem(out: Path) -> str | None:
     if not probe.is_dir():
         return f"cannot create the results folder {out}: {probe} is a file, not a folder"
     if not os.access(probe, os.W_OK | os.X_OK):
-        what = "the results folder" if probe == out else f"{out}: its parent {probe}"
+        what = f"the results folder {out}" if probe == out else f"{out}: its parent {probe}"
         return f"cannot write to {what}: permission denied (read-only?); choose another --out"
     return None
 

@@ -370,6 +370,32 @@ class DesignEstimate:
         return self.run_seconds * self.n_runs
 
 
+def _design_values(design: Design, name: str) -> list[Any]:
+    """Every value parameter ``name`` can take in the design (with the documented precedence:
+    preset < base params < scenario < grid < samples), without expanding it."""
+    from copsim.params import Params
+
+    cfg, d = design.cfg, design.cfg.design
+    if name in (d.grid or {}):
+        return list(d.grid[name])
+    spec = d.lhs or d.sobol
+    if spec is not None and name in spec.ranges:
+        return [spec.ranges[name][1]]
+    default = Params.model_fields[name].default
+
+    def start(preset: str | None) -> Any:
+        if name in cfg.base.params:
+            return cfg.base.params[name]
+        return design._preset_values.get(preset, {}).get(name, default)
+
+    if not d.scenarios:
+        return [start(cfg.base.preset)]
+    return [
+        values.get(name, start(values.get("preset") or cfg.base.preset))
+        for values in d.scenarios.values()
+    ]
+
+
 def peak_values(design: Design) -> dict[str, Any]:
     """Parameter values of the most memory-hungry run the design can contain (a bound).
 
@@ -377,29 +403,12 @@ def peak_values(design: Design) -> dict[str, Any]:
     value over the presets, base, scenarios, grid and sampling ranges bounds every
     point from above, without expanding the design.
     """
-    from copsim.params import Params
-
-    cfg, d = design.cfg, design.cfg.design
     sizes = ("n_practitioners", "n_dimensions", "memberships_per_practitioner", "max_steps")
-    found: dict[str, list[Any]] = {name: [Params.model_fields[name].default] for name in sizes}
-    mappings = [*design._preset_values.values(), cfg.base.params, *(d.scenarios or {}).values()]
-    for mapping in mappings:
-        for name in sizes:
-            if name in mapping:
-                found[name].append(mapping[name])
-    for name, values in (d.grid or {}).items():
-        if name in found:
-            found[name].extend(values)
-    spec = d.lhs or d.sobol
-    for name, (_, high) in (spec.ranges if spec else {}).items():
-        if name in found:
-            found[name].append(high)
-    out: dict[str, Any] = {"social_layer": True, "record_agents": cfg.record.agents}
-    for name, values in found.items():
-        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-        out[name] = max(numbers)
-    if cfg.steps is not None:
-        out["max_steps"] = cfg.steps
+    out: dict[str, Any] = {"social_layer": True, "record_agents": design.cfg.record.agents}
+    for name in sizes:
+        out[name] = max(_design_values(design, name))
+    if design.cfg.steps is not None:
+        out["max_steps"] = design.cfg.steps
     return out
 
 
