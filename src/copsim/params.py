@@ -500,9 +500,11 @@ class Params(BaseModel):
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Params:
         if self.periphery_threshold > self.core_threshold:
-            raise ValueError(
+            raise _Conflict(
                 f"periphery_threshold ({self.periphery_threshold}) must not exceed "
-                f"core_threshold ({self.core_threshold})"
+                f"core_threshold ({self.core_threshold})",
+                "periphery_threshold",
+                "core_threshold",
             )
         return self
 
@@ -511,7 +513,7 @@ class Params(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            fields = tuple(dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]))
+            fields = tuple(dict.fromkeys(f for e in exc.errors() for f in _error_fields(e)))
             raise ParamsError(explain(exc, source="Params"), fields) from None
 
     def estimated_memory_bytes(self) -> int:
@@ -601,12 +603,33 @@ def suggest(name: str, choices: Any) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+class _Conflict(ValueError):
+    """Values that are each allowed but not together; ``fields`` names every one involved."""
+
+    def __init__(self, message: str, *fields: str) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+def _error_fields(err: Any) -> tuple[str, ...]:
+    """The parameters one pydantic error is about (several for a conflict between them)."""
+    if err["loc"]:
+        return (str(err["loc"][0]),)
+    cause = (err.get("ctx") or {}).get("error")
+    return tuple(getattr(cause, "fields", ()))
+
+
 def explain(exc: ValidationError, source: str) -> str:
     """Turn pydantic's report into one line per problem: field, value, expectation."""
     lines = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(record)"
         value = err.get("input")
+        conflict = _error_fields(err) if not err["loc"] else ()
+        if conflict:
+            names = " and ".join(f"'{name}'" for name in conflict)
+            lines.append(f"{source}: fields {names}: {err['msg'].removeprefix('Value error, ')}")
+            continue
         if err["type"] == "extra_forbidden":
             hint = suggest(field, Params.model_fields)
             lines.append(f"{source}: unknown parameter '{field}'{hint}")

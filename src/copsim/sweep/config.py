@@ -303,8 +303,17 @@ class Source:
 
 
 def _scalar_key(node: yaml.Node) -> Any:
-    """The Python value of a mapping key node (as YAML's safe loader builds it)."""
-    return yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.ScalarNode) else None
+    """The Python value of a mapping key node (as YAML's safe loader builds it).
+
+    Built from the node itself: re-serializing it is slower and fails on keys
+    such as an empty complex key (``?``).
+    """
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError):
+        return None
 
 
 def _index_lines(node: yaml.Node, path: tuple, src: Source) -> None:
@@ -438,8 +447,9 @@ def parse_source(text: str, file: str = "<config>") -> Source:
     The text is parsed once into a node graph, its expanded size is checked,
     and only then are Python values built from it.
     """
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # checks the characters already
         node = loader.get_single_node()
         if node is not None:
             _expanded_size(node, file)
@@ -452,7 +462,8 @@ def parse_source(text: str, file: str = "<config>") -> Source:
     except RecursionError:
         raise _file_problem(file, f"YAML nested deeper than {MAX_YAML_DEPTH} levels") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     src = Source(file, text, data)
     if node is not None:
         _index_lines(node, (), src)
@@ -676,7 +687,11 @@ def _check_scenarios(cfg: ExperimentConfig, src: Source, check: ParamChecker) ->
         path = ("design", "scenarios", scen)
         scen_check = ParamChecker(src, check.base)
         preset = values.get("preset")
-        if preset is not None:
+        if preset is not None and not isinstance(preset, str):
+            where = (*path, "preset")
+            msg = "a scenario's preset is a preset name (text)"
+            check.problems.append(Problem(src.file, src.line(where), _dotted(where), msg, preset))
+        elif preset is not None:
             scen_cfg = cfg.model_copy(update={"base": BaseSpec(preset=preset)})
             base, probs = _base_values(scen_cfg, src)
             where = (*path, "preset")
