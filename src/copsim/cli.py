@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from copsim.sweep.config import ExperimentConfig
     from copsim.sweep.design import Design
 
 Handler = Callable[[argparse.Namespace], int]
@@ -184,15 +183,12 @@ def _os_error_text(exc: OSError, out: Path | None) -> str:
     return f"copsim sweep: cannot write the {where}: {exc.strerror or exc}{what}"
 
 
-def _sweep_preflight(
-    args: argparse.Namespace,
-) -> tuple[int | None, ExperimentConfig | None, Path | None]:
+def _sweep_preflight(args: argparse.Namespace) -> tuple[int | None, Design, Path]:
     """Validate the config and check the output before anything is written.
 
-    Returns ``(exit code or None to go on, config, output folder)``.  Validation
-    is remembered, so the sweep does not expand the design a second time.
+    Returns ``(exit code or None to go on, design, output folder)``.  Validation
+    is remembered, so the sweep does not validate the design a second time.
     """
-    from copsim.sweep.backends import default_workers
     from copsim.sweep.runner import plan
 
     cfg, design = plan(args.config)  # a ConfigError is answered by main()
@@ -200,14 +196,23 @@ def _sweep_preflight(
     if not args.dry_run:
         problem = _output_problem(out) or (None if args.fresh else _manifest_problem(out))
         if problem:
-            return _fail(f"copsim sweep: {problem}", 2), cfg, out
-    from copsim.sweep.design import estimate
+            return _fail(f"copsim sweep: {problem}", 2), design, out
+    from copsim.params import estimated_memory_bytes
+    from copsim.sweep.design import peak_values
 
-    workers = max(1, min(args.workers or default_workers(), design.n_chunks))
-    warning = memory_warning(estimate(design, 50).memory_bytes, workers, _physical_memory())
+    workers = _sweep_workers(args, design)
+    memory = estimated_memory_bytes(peak_values(design))
+    warning = memory_warning(memory, workers, _physical_memory())
     if warning:
         print(warning, file=sys.stderr)
-    return None, cfg, out
+    return None, design, out
+
+
+def _sweep_workers(args: argparse.Namespace, design: Design) -> int:
+    """Local worker processes a sweep will start (no more than it has chunks)."""
+    from copsim.sweep.backends import default_workers
+
+    return max(1, min(args.workers or default_workers(), design.n_chunks))
 
 
 # ----------------------------------------------------------------------------- run
@@ -300,7 +305,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from copsim.sweep.runner import SweepError, run_sweep
 
     with allow_huge_designs(args.allow_huge):
-        refused, _, out = _sweep_preflight(args)
+        refused, design, out = _sweep_preflight(args)
     if refused is not None:
         return refused
     backend = "dask" if args.scheduler else args.backend
@@ -325,6 +330,7 @@ def _sweep(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
     print(summary)
     if summary.dry_run:
+        print("\n".join(estimate_lines(design, _sweep_workers(args, design))))
         return 0
     if summary.complete and args.report:
         from copsim.report import write_report

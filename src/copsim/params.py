@@ -64,7 +64,8 @@ TIME_PER_AGENT_RECORD = 5.0e-6
 #: March's core alone (social layer off): fixed and per belief, per step.
 TIME_PER_STEP_CORE = 3.0e-4
 TIME_PER_BELIEF_STEP_CORE = 1.2e-8
-#: Building a community, per practitioner.
+#: Building a model (fixed) and a community (per practitioner).
+TIME_SETUP = 5.0e-3
 TIME_SETUP_PER_PRACTITIONER = 8.0e-6
 
 
@@ -104,7 +105,7 @@ def estimated_run_seconds(values: dict[str, Any]) -> float:
         per_step = TIME_PER_STEP_CORE + n * m * TIME_PER_BELIEF_STEP_CORE
     if get("record_agents"):
         per_step += n * TIME_PER_AGENT_RECORD
-    return float(n * TIME_SETUP_PER_PRACTITIONER + steps * per_step)
+    return float(TIME_SETUP + n * TIME_SETUP_PER_PRACTITIONER + steps * per_step)
 
 
 def _with_defaults(values: dict[str, Any]) -> Any:
