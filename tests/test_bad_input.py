@@ -360,7 +360,8 @@ def test_os_errors_while_writing_are_a_message_not_a_traceback(
     monkeypatch.setattr(storage.ResultStore, "write_manifest", refuse)
     code, _, err = cli(["sweep", small, "--workers", "1", "--no-progress"], capsys)
     assert code == 2
-    assert "cannot write the results folder" in err and "manifest.json" in err
+    assert "cannot use the results folder" in err and "Permission denied" in err
+    assert "manifest.json" in err
 
 
 def test_damaged_manifest_is_named(small, tmp_path, capsys):

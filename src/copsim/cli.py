@@ -178,9 +178,9 @@ def _manifest_problem(out: Path) -> str | None:
 
 def _os_error_text(exc: OSError, out: Path | None) -> str:
     """One line for an OSError met while writing results (no traceback)."""
-    what = f" {exc.filename}" if exc.filename else ""
+    what = f": {exc.filename}" if exc.filename else ""
     where = f"results folder {out}" if out is not None else "results folder"
-    return f"copsim sweep: cannot write the {where}: {exc.strerror or exc}{what}"
+    return f"copsim sweep: cannot use the {where}: {exc.strerror or exc}{what}"
 
 
 def _sweep_preflight(args: argparse.Namespace) -> tuple[int | None, Design, Path]:
@@ -202,7 +202,9 @@ def _sweep_preflight(args: argparse.Namespace) -> tuple[int | None, Design, Path
 
     workers = _sweep_workers(args, design)
     memory = estimated_memory_bytes(peak_values(design))
-    warning = memory_warning(memory, workers, _physical_memory())
+    # On a Dask cluster the runs use the workers' memory, not this machine's.
+    ram = None if args.scheduler else _physical_memory()
+    warning = memory_warning(memory, workers, ram)
     if warning:
         print(warning, file=sys.stderr)
     return None, design, out
