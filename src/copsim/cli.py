@@ -83,6 +83,7 @@ def _allow_huge_arg(p: argparse.ArgumentParser) -> None:
 # Everything a sweep can be told that would otherwise fail later with an OS or
 # JSON traceback is checked here first and answered with one line and exit code 2.
 def _size_text(n_bytes: float) -> str:
+    """``1.5e9`` -> ``'1.5 GB'`` (decimal units, as memory is quoted in the docs)."""
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n_bytes >= size:
             return f"{n_bytes / size:,.1f} {unit}"
@@ -120,7 +121,7 @@ def memory_warning(memory_bytes: int, workers: int, ram: int | None) -> str | No
 def estimate_lines(design: Design, workers: int) -> list[str]:
     """Design size, estimated time and memory, for the plan of ``validate`` and ``sweep``."""
     from copsim.params import PROCESS_BASE_BYTES
-    from copsim.sweep.config import MAX_RUNS, _duration
+    from copsim.sweep.config import MAX_RUNS, duration_text
     from copsim.sweep.design import estimate, peak_values
 
     est = estimate(design)
@@ -129,8 +130,8 @@ def estimate_lines(design: Design, workers: int) -> list[str]:
     lines = [
         f"design size: {est.n_points:,} points, {est.n_runs:,} runs "
         f"(limit {MAX_RUNS:,} runs without --allow-huge)",
-        f"estimated time: about {_duration(est.run_seconds)} per run, {_duration(est.cpu_seconds)} "
-        f"of CPU in all, about {_duration(est.cpu_seconds / used)} on {used} worker(s) "
+        f"estimated time: about {duration_text(est.run_seconds)} per run, {duration_text(est.cpu_seconds)} "
+        f"of CPU in all, about {duration_text(est.cpu_seconds / used)} on {used} worker(s) "
         "(a rough guide calibrated on a 2-core machine; runs that stop early take less)",
         f"estimated memory: up to {_size_text(est.memory_bytes)} per run "
         f"(n_practitioners up to {peak['n_practitioners']:,}), plus about "

@@ -820,7 +820,7 @@ def validate_source(src: Source) -> ExperimentConfig:
     return cfg
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     """``93784.0`` -> ``'26 h'``: a rough duration for plans and refusals."""
     for unit, size in (("years", 365 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
         if seconds >= 2 * size:
@@ -843,7 +843,7 @@ def _check_size(cfg: ExperimentConfig, src: Source) -> None:
     cpu = estimated_run_seconds(base) * runs
     msg = (
         f"the design has {points:,} points x {cfg.replicates:,} replicates = {runs:,} runs "
-        f"(about {_duration(cpu)} of CPU time at the base parameters), beyond the limit of "
+        f"(about {duration_text(cpu)} of CPU time at the base parameters), beyond the limit of "
         f"{MAX_RUNS:,} runs; make it smaller"
     )
     if runs <= HARD_MAX_RUNS:
