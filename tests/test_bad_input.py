@@ -240,8 +240,46 @@ def test_a_config_can_never_call_os_system(tmp_path, capsys, monkeypatch):
     path.write_text(SMALL.format(out=tmp_path / "out") + 'model: "os:system"\n')
     for args in (["validate", path], ["run", path], ["sweep", path, "--workers", "1"]):
         code, _, err = cli(args, capsys)
-        assert code == 2 and "model = 'os:system': not a registered copsim model" in err
+        assert code == 2 and "model = 'os:system': not a copsim model" in err
+        assert "'os' is part of Python" in err
     assert calls == [] and not (tmp_path / "out").exists()
+
+
+def test_python_and_installed_modules_are_refused_without_being_imported():
+    assert "antigravity" not in sys.modules  # importing it would open a web browser
+    for spec in ("antigravity:fly", "subprocess:call", "builtins:exec", "yaml:load"):
+        with pytest.raises(ConfigError, match="not a copsim model"):
+            config_from_text(f"name: m\nseed: 1\nmodel: '{spec}'\n")
+    assert "antigravity" not in sys.modules
+
+
+LOCAL_MODELS = """\
+from copsim.model import CoPModel
+
+
+class MyModel(CoPModel):
+    \"\"\"A user's own model.\"\"\"
+
+
+def my_function(*args, **kwargs):
+    raise AssertionError("a config must never call this")
+"""
+
+
+def test_a_copmodel_subclass_in_the_users_own_module_is_allowed(tmp_path, monkeypatch):
+    (tmp_path / "my_copsim_models.py").write_text(LOCAL_MODELS)
+    (tmp_path / "my_broken_models.py").write_text("raise ImportError('half-written')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = "name: m\nseed: 1\nmodel: {}\n"
+    assert config_from_text(text.format("my_copsim_models:MyModel")).model.endswith("MyModel")
+    for spec, words in [
+        ("my_copsim_models:my_function", "not a subclass of copsim.model.CoPModel"),
+        ("my_copsim_models:Missing", "AttributeError"),
+        ("my_broken_models:Model", "half-written"),
+        ("no_such_module_here:Model", "no module 'no_such_module_here'"),
+    ]:
+        with pytest.raises(ConfigError, match=words):
+            config_from_text(text.format(spec))
 
 
 def test_unknown_model_class_is_a_validation_error_with_file_line_field(tmp_path, capsys):

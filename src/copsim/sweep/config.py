@@ -20,7 +20,7 @@ import functools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
+from importlib import import_module, metadata
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -44,8 +44,9 @@ MAX_CHECKED_POINTS = 100_000
 
 #: Model classes a config may name ('module:Class' -> what it is).  A config file is
 #: data: it must never be able to make copsim import and call an arbitrary function
-#: (``model: "os:system"``), so only these, those added by :func:`register_model` and
-#: those that installed packages declare under :data:`MODEL_ENTRY_POINTS` may run.
+#: (``model: "os:system"``).  Allowed are these, those added by :func:`register_model`,
+#: those that installed packages declare under :data:`MODEL_ENTRY_POINTS`, and
+#: CoPModel subclasses in the user's own modules (see :func:`_local_model`).
 MODEL_REGISTRY: dict[str, str] = {
     "copsim.model:CoPModel": "the community-of-practice model (copsim)",
 }
@@ -92,20 +93,79 @@ def allowed_models() -> dict[str, str]:
     return {**MODEL_REGISTRY, **_entry_point_models()}
 
 
-def _check_model_spec(spec: str) -> str:
-    """A registered model spec, or a ValueError that lists the allowed ones.
+def _installed_roots() -> list[Path]:
+    """Folders of the standard library and of installed packages."""
+    import site
+    import sysconfig
 
-    Nothing is imported here: an unlisted spec is refused by its name alone.
+    paths = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    with contextlib.suppress(Exception):
+        paths.update(site.getsitepackages())
+    with contextlib.suppress(Exception):
+        paths.add(site.getusersitepackages())
+    return [Path(p).resolve() for p in paths if p]
+
+
+def _local_model(spec: str) -> str | None:
+    """``None`` if ``spec`` names a CoPModel subclass in the user's own code, else why not.
+
+    "Own code" is a module found on ``sys.path`` outside the standard library and
+    the installed packages (a project folder, ``PYTHONPATH``, the tests): the code
+    the user runs anyway.  Where the top-level module lives is looked up without
+    executing anything, so a config naming ``os``, ``subprocess`` or an installed
+    package is refused before anything is imported; only then is the user's module
+    imported, and the name must be a subclass of :class:`copsim.model.CoPModel`.
     """
+    import importlib.util
+
+    module, _, name = spec.partition(":")
+    top = module.split(".")[0]
+    if top == "copsim":
+        return "copsim's own models are listed in the registry"
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        return f"no module '{top}' can be found"
+    origin = found.origin or ""
+    locations = list(found.submodule_search_locations or []) or [origin]
+    if found.origin in (None, "built-in", "frozen") and not found.submodule_search_locations:
+        return f"'{top}' is part of Python"
+    roots = _installed_roots()
+    for place in locations:
+        resolved = Path(place).resolve()
+        if any(resolved.is_relative_to(root) for root in roots):
+            return (
+                f"'{top}' is part of Python or an installed package (installed packages "
+                f"declare their models under the entry-point group '{MODEL_ENTRY_POINTS}')"
+            )
+    try:
+        target = getattr(import_module(module), name)
+    except Exception as exc:  # the user's own code failed to import: say how
+        return f"cannot load it: {type(exc).__name__}: {exc}"
+    from copsim.model import CoPModel
+
+    if not (isinstance(target, type) and issubclass(target, CoPModel)):
+        return "it is not a subclass of copsim.model.CoPModel"
+    return None
+
+
+def _check_model_spec(spec: str) -> str:
+    """A spec that names an allowed model, or a ValueError that says why not and what is."""
     if spec in MODEL_REGISTRY:
         return spec
     allowed = allowed_models()
     if spec in allowed:
         return spec
+    why = _local_model(spec)
+    if why is None:
+        return spec
     raise ValueError(
-        f"not a registered copsim model{suggest(spec, allowed)}; allowed: "
+        f"not a copsim model ({why}){suggest(spec, allowed)}; allowed: "
         + ", ".join(allowed)
-        + f" (other packages declare models under the entry-point group '{MODEL_ENTRY_POINTS}')"
+        + f", models that packages declare under the entry-point group '{MODEL_ENTRY_POINTS}', "
+        "or a CoPModel subclass in your own module"
     )
 
 
