@@ -21,8 +21,8 @@ Switches (each off by default, which is the model as it was):
   Kolb et al. (2002): a space's norms "determine what can be said and not
   said, who has voice and who does not have voice".
 - ``role_play_mixing``, role play changes who meets whom: while role play is
-  on, each space's attendees are paired across identities (the order
-  interleaves identity groups), as well as feeling difference less.  Reboot
+  on, each space's attendees are paired across identities (the identity order
+  folded in half, :func:`mixed_pairs`), as well as feeling difference less.  Reboot
   (2016), principle 3: asking participants to imagine "a position that is
   currently not their own" "resulted in greater interaction".
 - ``organizing_across_spaces``, the organizing principle shapes groups across
@@ -140,27 +140,26 @@ def mixed_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs across identities within each ``place`` (a space, or 0 for everyone).
 
-    Attendees are shuffled, ranked within their (place, identity) group, and put in
-    the order (place, rank, identity): the first of every group, then the second
-    of every group, and so on.  Neighbours thus come from different identity groups
-    except where one group outnumbers all the others.  Pairs straddling two places
-    are dropped.
+    The attendees of a place are put in the order of their identity code (the
+    first identity dimension most significant, random among equals) and the
+    order is folded: the j-th of the first half meets the j-th of the second
+    half.  Partners thus lie far apart in identity (different sectors, as a
+    rule), and two of one identity meet only where that identity holds more than
+    half of the place's attendees.  An odd member out sits out.
     """
     slots = np.flatnonzero(active)
     if slots.size < 2:
         return slots[:0], slots[:0]
     codes = int(code.max(initial=0)) + 1
-    cell = place[slots] * codes + code[slots]
-    shuffled = np.argsort(cell + rng.random(slots.size))  # by cell, random within it
-    cell_sorted = cell[shuffled]
-    starts = np.flatnonzero(np.r_[True, cell_sorted[1:] != cell_sorted[:-1]])
-    run = np.repeat(starts, np.diff(np.r_[starts, cell_sorted.size]))
-    rank = np.empty(slots.size, dtype=np.int64)
-    rank[shuffled] = np.arange(slots.size) - run
-    ordered = slots[np.lexsort((code[slots], rank, place[slots]))]
-    left, right = neighbours(ordered)
-    same = place[left] == place[right]
-    return left[same], right[same]
+    ordered = slots[np.argsort((place[slots] * codes + code[slots]) + rng.random(slots.size))]
+    where = place[ordered]
+    starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
+    sizes = np.diff(np.r_[starts, where.size])
+    start = np.repeat(starts, sizes)  # per position: where its place's run starts
+    half = np.repeat(sizes // 2, sizes)
+    first = (np.arange(where.size) - start) < half
+    left_at = np.flatnonzero(first)
+    return ordered[left_at], ordered[left_at + half[left_at]]
 
 
 def identity_distance(identity: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
