@@ -195,3 +195,19 @@ def test_an_unsafe_space_has_more_conflict_than_a_safe_one_over_seeds():
                 rates[s] += (ex.conflict[here].sum(), here.sum())
     unsafe, safe = rates[:, 0] / rates[:, 1]
     assert unsafe > 2 * safe
+
+
+def test_organizing_by_challenge_across_spaces_raises_engagement_over_seeds():
+    """Grouping by challenge across the constellation brings together people who
+    care about the same theme more often than grouping inside random spaces.
+    Tolerance: the mean paired difference over 6 seeds exceeds 0.02 (measured
+    about 0.05; one seed of the six shows none)."""
+    base = dict(**SMALL, organizing_principle="challenge")
+    diffs = []
+    for seed in range(6):
+        means = []
+        for across in (False, True):
+            m = CoPModel(Params(**base, organizing_across_spaces=across), rng=seed).run()
+            means.append(m.datacollector.get_model_vars_dataframe()["mutual_engagement"][1:].mean())
+        diffs.append(means[1] - means[0])
+    assert np.mean(diffs) > 0.02
