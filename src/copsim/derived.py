@@ -9,7 +9,7 @@ when one of those versions has moved.  That is the one invalidation rule:
 | value | depends on |
 |---|---|
 | home membership / space / participation | ``members.version``, ``members.home_round`` |
-| power weights, receptiveness | ``people.version`` (power is fixed while present) |
+| power weights, receptiveness | ``people.version`` (power is fixed while present); receptiveness is 1 with ``power_in_receptiveness`` off |
 | power rank | ``people.version`` (stayers keep their order, newcomers are inserted) |
 | unit purposes | ``people.purpose_version`` |
 | purpose fit | ``members.version``, ``people.purpose_version``, ``spaces.agenda_version`` |
@@ -91,13 +91,17 @@ class Derived:
         self._refresh_power()
         return self._power_w
 
-    def receptiveness(self) -> np.ndarray:
+    def receptiveness(self, power_matters: bool = True) -> np.ndarray:
         """How open each practitioner is to learning: min(1, 1 / power weight).
 
         Chambers (quoted in Johnson 2007): "for learning, power is a disability";
-        at asymmetry 0 everyone learns at the full rate.
+        at asymmetry 0 everyone learns at the full rate.  With ``power_matters``
+        False (the channel ``power_in_receptiveness`` switched off) everyone is
+        fully receptive, whatever its power.
         """
         self._refresh_power()
+        if not power_matters:
+            return np.ones_like(self._receptiveness)
         return self._receptiveness
 
     def power_rank(self) -> np.ndarray:

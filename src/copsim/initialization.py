@@ -39,7 +39,7 @@ def build(params: Params, rng: np.random.Generator) -> Community:
     if p.social_layer:
         tacit[: round(p.tacit_share * p.n_dimensions)] = True
     people = _founders(p, rng, beliefs)
-    spaces = _empty_spaces(p, themes=people.purpose.shape[1])
+    spaces = _empty_spaces(p, themes=people.purpose.shape[1], rng=rng)
     c = Community(p, rng, World(reality, tacit), people, spaces, Funder(p))
     c.derived = Derived(people, spaces, p.power_asymmetry)
     for init in schedule.hooks("init"):
@@ -87,14 +87,35 @@ def _founders(p: Params, rng: np.random.Generator, beliefs: np.ndarray) -> Peopl
     )
 
 
-def _empty_spaces(p: Params, themes: int) -> Spaces:
-    """The learning spaces before anyone joins (one code for March's model)."""
-    n_spaces = p.n_spaces if p.social_layer else 1
+def _empty_spaces(p: Params, themes: int, rng: np.random.Generator | None = None) -> Spaces:
+    """The learning spaces before anyone joins (one code for March's model).
+
+    Spaces differ when the parameters say so (ODD II.2, II.7.5, II.7.13): a list per
+    space, or a spread around the global value.  A spread draws from ``rng`` (safety
+    first, then permeability), and only when it is positive, so a community of alike
+    spaces consumes exactly the random numbers it always did.
+    """
+    if not p.social_layer:  # March: one code, always safe, nobody enters through it
+        n_spaces = 1
+        return Spaces(
+            codes=np.zeros((n_spaces, p.n_dimensions), dtype=kn.BELIEF_DTYPE),
+            agenda=np.full((n_spaces, themes), 1.0 / themes),
+            safety=np.full(n_spaces, 1.0),
+            members=Memberships(n_spaces, p.n_practitioners),
+        )
+    n_spaces = p.n_spaces
+    safety = _per_space(p.space_safety, p.safety, p.safety_spread, n_spaces, rng)
+    permeability = _per_space(
+        p.space_permeability, p.permeability, p.permeability_spread, n_spaces, rng
+    )
+    voice = None if p.space_voice_norm is None else np.array(p.space_voice_norm, dtype=float)
     return Spaces(
         codes=np.zeros((n_spaces, p.n_dimensions), dtype=kn.BELIEF_DTYPE),
         agenda=np.full((n_spaces, themes), 1.0 / themes),
-        safety=np.full(n_spaces, p.safety if p.social_layer else 1.0),
+        safety=safety,
         members=Memberships(n_spaces, p.n_practitioners),
+        permeability=permeability,
+        voice_norm=voice,
     )
 
 
@@ -113,6 +134,24 @@ def start_rank(p: Params, rank: np.ndarray) -> np.ndarray:
         b = p.power_asymmetry / (1.0 + p.power_asymmetry)
         return b * rank + (1.0 - b) * 0.5
     return rank
+
+
+def _per_space(
+    values: list[float] | None,
+    common: float,
+    spread: float,
+    n_spaces: int,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
+    """One value per space: the list if given, else ``common`` (uniformly within
+    +-``spread`` of it, clipped to [0, 1], when the spread is positive)."""
+    if values is not None:
+        return np.array(values, dtype=float)
+    if spread > 0:
+        if rng is None:
+            raise ValueError("a spread of space values needs the model's random generator")
+        return np.clip(common + rng.uniform(-spread, spread, n_spaces), 0.0, 1.0)
+    return np.full(n_spaces, common)
 
 
 def _found_spaces(c: Community) -> None:

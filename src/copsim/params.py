@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -22,6 +22,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+#: A share in [0, 1] (an element of a per-space list).
+UnitShare = Annotated[float, Field(ge=0, le=1)]
+#: A voice norm exponent in [0, 10] (an element of ``space_voice_norm``).
+VoiceNorm = Annotated[float, Field(ge=0, le=10)]
+
+#: Per-space lists whose length must equal ``n_spaces``.
+PER_SPACE = ("space_safety", "space_permeability", "space_voice_norm")
 
 
 class ParamsError(ValueError):
@@ -315,6 +323,62 @@ class Params(BaseModel):
         0.2, "knowledge", "share", "share of dimensions learnable only by direct engagement", 0, 1
     )
 
+    # -- power channels and spaces that differ (issue 11) ---------------------------------
+    # Each power channel can be switched off to isolate its effect; the defaults keep the
+    # model as it was (the new voice channel starts off).
+    power_in_superiority: bool = _param(
+        True, "power channels", "flag", "power rank mixes into who looks superior to the code"
+    )
+    power_in_votes: bool = _param(
+        True, "power channels", "flag", "a superior member's vote weighs its power weight"
+    )
+    power_in_receptiveness: bool = _param(
+        True, "power channels", "flag", "power is a disability: receptiveness min(1, 1/w)"
+    )
+    power_in_voice: bool = _param(
+        False,
+        "power channels",
+        "flag",
+        "in conversation a partner is heard more the more powerful it is (x w)",
+    )
+    space_safety: list[UnitShare] | None = _param(
+        None, "spaces", "share", "safety of each space (None = `safety` for all)"
+    )
+    safety_spread: float = _param(
+        0.0,
+        "spaces",
+        "share",
+        "spaces' safety drawn uniformly within +-spread of `safety` (0 = all alike)",
+        0,
+        1,
+    )
+    space_permeability: list[UnitShare] | None = _param(
+        None, "spaces", "share", "permeability of each space (None = `permeability` for all)"
+    )
+    permeability_spread: float = _param(
+        0.0,
+        "spaces",
+        "share",
+        "spaces' permeability drawn uniformly within +-spread of `permeability`",
+        0,
+        1,
+    )
+    space_voice_norm: list[VoiceNorm] | None = _param(
+        None,
+        "spaces",
+        "exponent",
+        "per space, how much power weighs in votes and voice (1 = global asymmetry, 0 = equal)",
+    )
+    role_play_mixing: bool = _param(
+        False, "spaces", "flag", "during role play, pairs are mixed across identities"
+    )
+    organizing_across_spaces: bool = _param(
+        False,
+        "spaces",
+        "flag",
+        "conversation groups form by the organizing principle across all spaces",
+    )
+
     # -- participation and legitimacy (Lave & Wenger 1991) --------------------------------
     participation_adaptation: float = _param(
         0.2, "participation", "share/period", "how fast participation moves toward its target", 0, 1
@@ -590,6 +654,17 @@ class Params(BaseModel):
                 "periphery_threshold",
                 "core_threshold",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _per_space_lists_fit(self) -> Params:
+        for name in PER_SPACE:
+            values = getattr(self, name)
+            if values is not None and len(values) != self.n_spaces:
+                raise ValueError(
+                    f"{name} has {len(values)} value(s) but n_spaces is {self.n_spaces}: "
+                    f"give one per space, or None"
+                )
         return self
 
     # ------------------------------------------------------------------ construction

@@ -142,6 +142,11 @@ class Spaces:
     agenda: np.ndarray  # (S, T)
     safety: np.ndarray  # (S,)
     members: Memberships
+    #: (S,) chance each space admits a newcomer; None = ``params.permeability`` for all.
+    permeability: np.ndarray | None = None
+    #: (S,) exponent on power weights in the space's votes and voice (1 = the global
+    #: asymmetry, 0 = equal voice); None = 1 for every space.
+    voice_norm: np.ndarray | None = None
     funds: np.ndarray = field(init=False)
     intensity: np.ndarray = field(init=False)
     rigidity: np.ndarray = field(init=False)

@@ -12,15 +12,37 @@ Learning is interpersonal, as in Miller, Zhao & Calantone's (2006) extension
 of March: a member takes gradual steps toward a partner who performed better;
 tacit dimensions can be learned only this way.
 
+Switches (each off by default, which is the model as it was):
+
+- ``power_in_voice``, who gets heard: a learner steps toward a partner's
+  beliefs with its chance multiplied by the partner's power weight w (raised
+  to the space's voice norm), so the powerful are heard more and the weak
+  less.  Johnson (2007) on Chambers (1997), *Whose knowledge counts?*, and
+  Kolb et al. (2002): a space's norms "determine what can be said and not
+  said, who has voice and who does not have voice".
+- ``role_play_mixing``, role play changes who meets whom: while role play is
+  on, each space's attendees are paired across identities (the identity order
+  folded in half, :func:`mixed_pairs`), as well as feeling difference less.  Reboot
+  (2016), principle 3: asking participants to imagine "a position that is
+  currently not their own" "resulted in greater interaction".
+- ``organizing_across_spaces``, the organizing principle shapes groups across
+  the community: attendees are paired within their principle group whatever
+  their home space (a working group or regional meeting of the whole
+  constellation, Reboot 2016 principle 1: OGP's groups "coalesce around
+  domains and geography").  Such a pair meets as safely as the mean of its
+  members' home spaces; each side withdraws in its own home space after a
+  conflict.  Off, groups only order the pairs inside each space.
+
 Reads: ``params`` (organizing_principle, conversation_rate, diversity_gain,
-withdrawal), home spaces and participation, ``spaces.intensity``,
-``spaces.safety``, ``people.identity``, ``people.purpose``, receptiveness,
-``period.action_scores``; role play's factor.
+withdrawal, power_in_receptiveness, power_in_voice, role_play_mixing,
+organizing_across_spaces), home spaces and participation, ``spaces.intensity``,
+``spaces.safety``, ``spaces.voice_norm``, ``people.identity``,
+``people.purpose``, receptiveness, power weights, ``period.action_scores``;
+role play's factor.
 Writes: ``people.beliefs``, memberships' participation (withdrawal),
 ``people.gain``, ``people.engagement``, ``records.last_exchange``,
 ``records.counts`` (conflicts, conversations).
-Measures: ``mutual_engagement``, ``cross_identity_exchange``, ``conflicts``.
-"""
+Measures: ``mutual_engagement``, ``cross_identity_exchange``, ``conflicts``."""
 
 from __future__ import annotations
 
@@ -70,14 +92,24 @@ def group_keys(
 
 
 def pair_up(
-    home: np.ndarray, keys: np.ndarray, active: np.ndarray, rng: np.random.Generator
+    home: np.ndarray,
+    keys: np.ndarray,
+    active: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    across_spaces: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random pairs within (space, group); leftovers pair across groups of their space.
 
     Sorting by (space, group, random) and pairing neighbours puts almost every
     pair inside one group; an odd member out meets the next group's first.
+    With ``across_spaces`` the space is left out of the sort: pairs form within
+    a group of the whole constellation, whatever the members' home spaces.
     """
     slots = np.flatnonzero(active)
+    if across_spaces:
+        order = np.argsort(keys[slots] + rng.random(slots.size))
+        return neighbours(slots[order])
     # one sort on (space, group) with a random fraction as the tie-breaker
     groups = int(keys.max(initial=0)) + 1
     order = np.argsort((home[slots] * groups + keys[slots]) + rng.random(slots.size))
@@ -86,6 +118,48 @@ def pair_up(
     left, right = ordered[0 : 2 * half : 2], ordered[1 : 2 * half : 2]
     same_space = home[left] == home[right]
     return left[same_space], right[same_space]
+
+
+def neighbours(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of neighbours (first with second, third with fourth, ...); an odd last one
+    sits out."""
+    half = ordered.size // 2
+    return ordered[0 : 2 * half : 2], ordered[1 : 2 * half : 2]
+
+
+def identity_code(identity: np.ndarray, levels: list[int]) -> np.ndarray:
+    """One integer per practitioner for its whole combination of identity categories."""
+    code = np.zeros(identity.shape[0], dtype=np.int64)
+    for d, count in enumerate(levels):  # over the few identity dimensions
+        code = code * max(count, 1) + identity[:, d]
+    return code
+
+
+def mixed_pairs(
+    place: np.ndarray, code: np.ndarray, active: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs across identities within each ``place`` (a space, or 0 for everyone).
+
+    The attendees of a place are put in the order of their identity code (the
+    first identity dimension most significant, random among equals) and the
+    order is folded: the j-th of the first half meets the j-th of the second
+    half.  Partners thus lie far apart in identity (different sectors, as a
+    rule), and two of one identity meet only where that identity holds more than
+    half of the place's attendees.  An odd member out sits out.
+    """
+    slots = np.flatnonzero(active)
+    if slots.size < 2:
+        return slots[:0], slots[:0]
+    codes = int(code.max(initial=0)) + 1
+    ordered = slots[np.argsort((place[slots] * codes + code[slots]) + rng.random(slots.size))]
+    where = place[ordered]
+    starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
+    sizes = np.diff(np.r_[starts, where.size])
+    start = np.repeat(starts, sizes)  # per position: where its place's run starts
+    half = np.repeat(sizes // 2, sizes)
+    first = (np.arange(where.size) - start) < half
+    left_at = np.flatnonzero(first)
+    return ordered[left_at], ordered[left_at + half[left_at]]
 
 
 def identity_distance(identity: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -114,6 +188,7 @@ def converse(
     diversity_gain: float,
     receptiveness: np.ndarray,
     rng: np.random.Generator,
+    voice: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Both members of every pair try to learn from each other, in place.
 
@@ -122,14 +197,20 @@ def converse(
     falls into conflict with probability (1 - safety) x felt distance;
     otherwise each member steps toward a better-performing partner's beliefs
     with probability rate x safety x (1 + gain x distance) x receptiveness per
-    differing dimension.  Returns (conflict per pair, beliefs changed per slot).
+    differing dimension.  ``voice`` (per pair, (2, pairs): how much the right
+    member is heard by the left, and the left by the right) multiplies that
+    chance when given (the voice channel).  Returns (conflict per pair, beliefs
+    changed per slot).
     """
     conflict = kn.bernoulli(rng, (1.0 - safety) * felt_distance, distance.shape)
     talk = ~conflict
     learners = np.concatenate([left[talk], right[talk]])
     teachers = np.concatenate([right[talk], left[talk]])
     strength = np.tile((rate * safety * (1 + diversity_gain * distance))[talk], 2)
-    strength = np.clip(strength * receptiveness[learners], 0.0, 1.0)
+    strength = strength * receptiveness[learners]
+    if voice is not None:  # the partner's voice: [heard by left, heard by right]
+        strength = strength * np.concatenate([voice[0][talk], voice[1][talk]])
+    strength = np.clip(strength, 0.0, 1.0)
     better = action_scores[teachers] > action_scores[learners]
     learners, teachers, strength = learners[better], teachers[better], strength[better]
     learned = np.zeros(beliefs.shape[0], dtype=np.int64)
@@ -154,29 +235,53 @@ def attending(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return home, attend, pair
 
 
+def pairs(c: Community, home: np.ndarray, attend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This period's pairs: by the organizing principle (in each space, or across
+    spaces), or across identities while role play mixes them."""
+    p, people = c.params, c.people
+    if p.role_play_mixing and role_play.active(c):
+        place = np.zeros_like(home) if p.organizing_across_spaces else home
+        levels = [len(v) for v in people.identity_levels.values()]
+        return mixed_pairs(place, identity_code(people.identity, levels), attend, c.rng)
+    keys = group_keys(
+        p.organizing_principle, people.identity, people.purpose, people.identity_names
+    )
+    return pair_up(home, keys, attend, c.rng, across_spaces=p.organizing_across_spaces)
+
+
+def voice_of(c: Community, left: np.ndarray, right: np.ndarray, space: np.ndarray) -> np.ndarray:
+    """(2, pairs): how much each member is heard by its partner, the partner's power
+    weight w (w ** norm in a space with its own voice norm): [w_right, w_left]."""
+    w = c.derived.power_weights()
+    heard = np.stack([w[right], w[left]])
+    norm = c.spaces.voice_norm
+    return heard if norm is None else heard ** norm[space]
+
+
 def step(c: Community) -> None:
     """This period's conversations: attend, group, pair, then conflict or learning."""
     p, people = c.params, c.people
     home, attend, pair = attending(c)
-    keys = group_keys(
-        p.organizing_principle, people.identity, people.purpose, people.identity_names
-    )
-    left, right = pair_up(home, keys, attend, c.rng)
+    left, right = pairs(c, home, attend)
     distance = identity_distance(people.identity, left, right)
     felt = distance * role_play.factor(c)
     space = home[left]
+    safety = c.spaces.safety[space]
+    if p.organizing_across_spaces:  # a meeting of two spaces' members
+        safety = 0.5 * (safety + c.spaces.safety[home[right]])
     conflict, learned = converse(
         people.beliefs,
         c.period.action_scores,
         left,
         right,
-        c.spaces.safety[space],
+        safety,
         distance,
         felt,
         p.conversation_rate,
         p.diversity_gain,
-        c.derived.receptiveness(),
+        c.derived.receptiveness(p.power_in_receptiveness),
         c.rng,
+        voice=voice_of(c, left, right, space) if p.power_in_voice else None,
     )
     participation = c.members.participation
     for side in (left, right):  # withdrawal after conflict, in the pair's space

@@ -69,16 +69,31 @@ def seek_admission(c: Community, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Which spaces admit each of ``k`` newcomers: (space, newcomer) pairs.
 
     A newcomer seeks as many spaces as a founder belongs to and approaches the
-    spaces in a random order; each alive space admits it with probability
-    ``permeability``, until it has joined as many as it sought.  So
+    spaces in a random order; each alive space admits it with its own
+    permeability (``spaces.permeability``; the global ``permeability`` when the
+    spaces are alike), until it has joined as many as it sought.  So
     permeability decides *whether* newcomers get in, and a newcomer's
-    constellation is the size of a founder's.
+    constellation is the size of a founder's.  Kolb et al. (2002, in Johnson
+    2007): a space's norms "define who is in and out".
     """
     sought, order = constellations(c, k)  # order: in which they approach
-    admits = kn.bernoulli(c.rng, c.params.permeability, (k, c.spaces.size)) & c.spaces.alive[order]
+    chance = admission_chance(c, order)
+    admits = kn.bernoulli(c.rng, chance, (k, c.spaces.size)) & c.spaces.alive[order]
     joined = admits & (np.cumsum(admits, axis=1) <= sought[:, None])
     newcomer, turn = np.nonzero(joined)
     return order[newcomer, turn], newcomer
+
+
+def admission_chance(c: Community, order: np.ndarray) -> float | np.ndarray:
+    """The chance each approached space admits: one number when every space has the
+    same permeability (the draws are then those of a single global value), else the
+    approached space's own permeability per (newcomer, turn)."""
+    own = c.spaces.permeability
+    if own is None:
+        return c.params.permeability
+    if own.size == 0 or np.all(own == own[0]):
+        return float(own[0]) if own.size else c.params.permeability
+    return own[order]
 
 
 def enter(c: Community, slots: np.ndarray) -> None:

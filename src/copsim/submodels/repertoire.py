@@ -11,10 +11,20 @@ k = |net votes| in March's units.  Rigidity slows the code; a space that
 cannot meet learns less.  Under a grand plan the expert replaces member votes
 in some spaces (:mod:`copsim.submodels.grand_plan`).
 
+Power acts here through two channels that can be switched off one by one, so
+that each one's effect can be measured with the others gone (ODD II.7.3):
+``power_in_superiority`` (off: the plain action score decides who is
+superior, March's rule) and ``power_in_votes`` (off: a vote weighs
+participation only).  A space's voice norm (``spaces.voice_norm``, from
+``space_voice_norm``) raises the power weight in its votes to that exponent:
+Kolb et al. (2002, in Johnson 2007), a space's norms "determine ... who has
+voice and who does not have voice"; 0 gives every member an equal vote.
+
 Reads: ``period.actions``, ``period.action_scores``, ``spaces.codes``,
-``spaces.rigidity``, ``spaces.intensity``, memberships' participation, power
-weights and ranks, ``params.periphery_threshold``, ``world.tacit``,
-``params`` (power_asymmetry, repertoire_learning_rate).
+``spaces.rigidity``, ``spaces.intensity``, ``spaces.voice_norm``, memberships'
+participation, power weights and ranks, ``params.periphery_threshold``,
+``world.tacit``, ``params`` (power_asymmetry, power_in_superiority,
+power_in_votes, repertoire_learning_rate).
 Writes: ``spaces.codes``, ``period.changed``, the credit for the changes that
 brought knowledge (``records.peripheral_weight``, ``records.change_weight``,
 ``records.expert_changes``; see ``credit_knowledge``).
@@ -40,17 +50,30 @@ def member_votes(c: Community) -> tuple[np.ndarray, np.ndarray]:
     weight of each membership's vote."""
     p, mb, d = c.params, c.members, c.derived
     code_scores = kn.score(c.spaces.codes, c.world.reality)
-    power_w = d.power_weights()
+    looks = p.power_asymmetry if p.power_in_superiority else 0.0
     perceived = pop.perceived_scores(
-        c.period.action_scores, d.power_rank(), c.people.present, p.power_asymmetry
+        c.period.action_scores, d.power_rank(), c.people.present, looks
     )
     superior = perceived[mb.slot] > code_scores[mb.space]
-    weights = superior * mb.participation * power_w[mb.slot]
+    weights = superior * mb.participation
+    if p.power_in_votes:
+        weights = weights * vote_power(c)
     count = mb.per_space((superior & (mb.participation > 0)).astype(np.float64))
     mean_w = mb.per_space(weights) / np.maximum(count, 1)
     weights = weights / np.where(mean_w > 0, mean_w, 1.0)[mb.space]
     votes = mb.weighted_rows(weights, c.period.actions.astype(np.float32))
     return votes, weights
+
+
+def vote_power(c: Community) -> np.ndarray:
+    """Per membership: the power weight its vote carries, w_i, or w_i ** norm_s
+    where the space has its own voice norm."""
+    mb = c.members
+    power_w = c.derived.power_weights()[mb.slot]
+    norm = c.spaces.voice_norm
+    if norm is None:
+        return power_w
+    return power_w ** norm[mb.space]
 
 
 def step(c: Community) -> None:

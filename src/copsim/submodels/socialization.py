@@ -5,11 +5,12 @@ which those joining are expected to subscribe"; Lave & Wenger (1991) on
 newcomers becoming old-timers.  Members learn the codified part of their home
 space's repertoire by Part I's gradual rule, at a rate that grows with their
 participation, with the pressure a rigid repertoire puts on newcomers, and
-shrinks with power (receptiveness) and during role play.
+shrinks with power (receptiveness, switch ``power_in_receptiveness``) and during
+role play.
 
 Reads: home spaces and participation, ``spaces.codes``, ``spaces.rigidity``,
 ``world.tacit``, ``people.tenure``, ``people.socialization_rates``,
-receptiveness, ``params.newcomer_pressure``; role play's factor.
+receptiveness, ``params`` (newcomer_pressure, power_in_receptiveness); role play's factor.
 Writes: ``people.beliefs``.
 """
 
@@ -39,7 +40,7 @@ def step(c: Community) -> None:
     newcomer = people.tenure < NEWCOMER_TENURE
     pressure = 1.0 + c.params.newcomer_pressure * c.spaces.rigidity[home] * newcomer
     rates = people.socialization_rates * d.home_participation(pair) * pressure
-    rates *= d.receptiveness()
+    rates *= d.receptiveness(c.params.power_in_receptiveness)
     if role_play.active(c):  # out of role, members explore rather than conform
         rates *= c.params.role_play_identity_weight
     rates = np.clip(rates * people.present, 0.0, 1.0)
