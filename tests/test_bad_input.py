@@ -410,7 +410,13 @@ def test_damaged_manifest_is_named(small, tmp_path, capsys):
     assert code == 2 and f"{out / 'manifest.json'}: the results manifest is damaged" in err
     code, _, err = cli(["report", out], capsys)
     assert code == 2 and str(out / "manifest.json") in err
-    code, out_text, _ = cli(["sweep", small, "--workers", "1", "--no-progress", "--fresh"], capsys)
+    # copsim cannot tell that it wrote a damaged manifest, so --fresh does not
+    # overwrite it either (it deletes or overwrites only what its manifest lists)
+    code, _, err = cli(["sweep", small, "--workers", "1", "--no-progress", "--fresh"], capsys)
+    assert code == 2 and str(out / "manifest.json") in err
+    assert (out / "manifest.json").read_text() == '{"experiment": "small", '
+    (out / "manifest.json").unlink()  # the user decides; then the sweep runs
+    code, out_text, _ = cli(["sweep", small, "--workers", "1", "--no-progress"], capsys)
     assert code == 0 and "sweep complete" in out_text
 
 
