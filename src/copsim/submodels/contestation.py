@@ -85,8 +85,10 @@ included) and a log of every challenge (with whether the challenger was a
 member).  Per-slot entries are cleared when the practitioner leaves.
 Measures: ``contests``, ``contests_won``, ``contester_core_share``; with the
 bindura rule also ``challenger_inclusion``, ``outsider_contests``,
-``outsider_contests_won``; with an excluded group ``excluded_core_share`` and
-``excluded_present``.
+``outsider_contests_won``; with an excluded group ``excluded_core_share`` (core share of
+the group's founders still present), ``excluded_present`` and
+``excluded_inclusion`` (core members of the group over its founding size, so
+leavers count as not included).
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class Ledger:
     support_space: np.ndarray  # (N,) int: the space drawing the challenger in
     silenced_until: np.ndarray  # (N,) int: first period it may challenge again
     group: np.ndarray  # (N,) bool: founding member of the excluded group, still here
+    group_size: int = 0  # founders in the excluded group
     ever: int = 0  # people who ever challenged (leavers included)
     ever_included: int = 0  # of them, those who reached the core afterwards
     outsider_contests: int = 0  # challenges by non-members of the space
@@ -237,6 +240,7 @@ def form_group(c: Community) -> None:
     people.power[slots] = pop.power_of(people.resources[slots])
     people.income[slots] = people.resources[slots, 1]
     ledger(c).group[slots] = True
+    ledger(c).group_size = int(k)
 
 
 # --------------------------------------------------------------------------- simple
@@ -512,4 +516,7 @@ def measures(c: Community, base: dict) -> dict[str, float]:
             float((group & core).sum() / group.sum()) if group.any() else 0.0
         )
         values["excluded_present"] = float(group.sum())
+        values["excluded_inclusion"] = (
+            float((group & core).sum() / led.group_size) if led.group_size else 0.0
+        )
     return values
