@@ -183,19 +183,27 @@ def outcomes_of(model: Any, new: bool) -> dict[str, float]:
     return {k: float(v) for k, v in values.items()}
 
 
-def run_unit(story: str, arm: str, replicate: int, new: bool) -> dict[str, Any]:
-    """One run (top level, so spawned workers can import it)."""
+def run_unit(
+    story: str, arm: str, replicate: int, new: bool, steps: int | None = None
+) -> dict[str, Any]:
+    """One run (top level, so spawned workers can import it); ``steps`` overrides
+    the preset's horizon."""
     from copsim import CoPModel, Params
 
     s = STORIES[story]
-    params = Params(**{**preset_values(story, new), **s.arms[arm]})
+    horizon = {} if steps is None else {"max_steps": steps}
+    params = Params(**{**preset_values(story, new), **s.arms[arm], **horizon})
     model = CoPModel(params, rng=child_seed(ROOT_SEED, s.index, replicate)).run()
     return {"story": story, "arm": arm, "replicate": replicate, **outcomes_of(model, new)}
 
 
-def run(stories: Sequence[str], seeds: int, new: bool, workers: int) -> pd.DataFrame:
+def run(
+    stories: Sequence[str], seeds: int, new: bool, workers: int, steps: int | None = None
+) -> pd.DataFrame:
     """Every arm of every chosen story on ``seeds`` paired replicates."""
-    units = [(s, arm, i, new) for s in stories for arm in STORIES[s].arms for i in range(seeds)]
+    units = [
+        (s, arm, i, new, steps) for s in stories for arm in STORIES[s].arms for i in range(seeds)
+    ]
     if workers <= 1:
         rows = [run_unit(*u) for u in units]
     else:
@@ -261,11 +269,12 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--new", action="store_true", help="the stories' new actors and rules")
     parser.add_argument("--story", action="append", choices=sorted(STORIES), default=None)
+    parser.add_argument("--steps", type=int, default=None, help="override the horizon")
     parser.add_argument("--out", type=Path, default=None, help="write the table as CSV")
     args = parser.parse_args(argv)
     stories = args.story or list(STORIES)
     start = time.perf_counter()
-    values = run(stories, args.seeds, args.new, args.workers)
+    values = run(stories, args.seeds, args.new, args.workers, args.steps)
     table = summarize(values, stories, args.new)
     print(show(table))
     for name in stories:
