@@ -11,7 +11,9 @@ difference has the story's sign (strictly).  Outcomes that are undefined in a
 run (e.g. challenger inclusion when nobody challenged) drop that pair.
 
 - ``bindura_eag`` (Johnson 2007): contestation in the preset's safe space
-  (safety 0.75) vs none vs an unsafe space (safety 0.25).  Outcomes: the core
+  (safety 0.75) vs none vs an unsafe space (safety 0.25); since safety also sets
+  how conflict-prone conversation is, contestation in the unsafe space is also
+  compared with none in that same unsafe space.  Outcomes: the core
   share of the excluded group at the end (today's preset has no such group, so
   the old model is read on its ``poor`` members; with ``--new`` it is the widows
   of ``scenarios.BINDURA_STORY``), the group's inclusion (its core members over
@@ -97,11 +99,13 @@ STORIES: dict[str, Story] = {
             "none": {"contestation": False},
             "safe": {"contestation": True},
             "unsafe": {"contestation": True, "safety": UNSAFE},
+            "none_unsafe": {"contestation": False, "safety": UNSAFE},
         },
         (
             Comparison("safe_vs_none", "none", "safe", GROUP[:2], +1),
             Comparison("unsafe_vs_none", "none", "unsafe", GROUP[:2], -1),
             Comparison("safe_vs_unsafe", "unsafe", "safe", GROUP, +1),
+            Comparison("unsafe_vs_none_unsafe", "none_unsafe", "unsafe", GROUP[:2], -1),
         ),
         "the excluded group ends nearer the core with contestation in a safe space "
         "than without it or in an unsafe space (paired difference of the stated sign)",

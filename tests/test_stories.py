@@ -30,11 +30,17 @@ def test_every_comparison_names_arms_of_its_story(stories):
 
 def test_a_small_bindura_check_pairs_seeds_and_reads_the_widows(stories):
     values = stories.run(["bindura_eag"], seeds=3, new=True, workers=1, steps=12)
-    assert len(values) == 9 and set(values["arm"]) == {"none", "safe", "unsafe"}
+    assert len(values) == 12
+    assert set(values["arm"]) == {"none", "safe", "unsafe", "none_unsafe"}
     assert (values[values["arm"] == "none"]["contests"] == 0).all()
     assert values["excluded_core_share"].between(0, 1).all()
     table = stories.summarize(values, ["bindura_eag"], new=True)
-    assert set(table["comparison"]) == {"safe_vs_none", "unsafe_vs_none", "safe_vs_unsafe"}
+    assert set(table["comparison"]) == {
+        "safe_vs_none",
+        "unsafe_vs_none",
+        "safe_vs_unsafe",
+        "unsafe_vs_none_unsafe",
+    }
     assert table["unfolds"].between(0, 1).all() and (table["model"] == "new").all()
     assert (table["ci_low"] <= table["mean_difference"]).all()
 

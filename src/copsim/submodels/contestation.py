@@ -372,6 +372,20 @@ def bindura_challengers(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return who, space[who], member[who]
 
 
+def membership_of(c: Community, slots: np.ndarray, spaces: np.ndarray) -> np.ndarray:
+    """Index of the membership (space, slot) for each pair, -1 where there is none
+    (one sort of the memberships, so it stays cheap with many challengers)."""
+    mb = c.members
+    none = np.full(np.shape(slots), -1, dtype=np.int64)
+    if len(mb) == 0:
+        return none
+    keys = mb.space * mb.n_slots + mb.slot
+    order = np.argsort(keys, kind="stable")
+    wanted = np.asarray(spaces, dtype=np.int64) * mb.n_slots + np.asarray(slots, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys[order], wanted), keys.size - 1)
+    return np.where(keys[order[at]] == wanted, order[at], none)
+
+
 def acceptance(c: Community, who: np.ndarray, space: np.ndarray) -> np.ndarray:
     """P(accepted) = logistic(SAFETY_SLOPE (safety - 1/2) - contest_gap_weight x gap),
     gap = mean of the power gap and the legitimacy gap to the space's core."""
@@ -385,10 +399,7 @@ def acceptance(c: Community, who: np.ndarray, space: np.ndarray) -> np.ndarray:
     core_w = np.bincount(mb.space, weights=elite * member_w, minlength=c.spaces.size) / size
     core_l = np.bincount(mb.space, weights=elite * mb.legitimacy, minlength=c.spaces.size) / size
     # the challenger's legitimacy in the space it addresses (0 for a non-member)
-    own_l = np.zeros(who.size)
-    for i, (slot, s) in enumerate(zip(who, space, strict=True)):  # few challengers
-        there = np.flatnonzero((mb.slot == slot) & (mb.space == s))
-        own_l[i] = mb.legitimacy[there[0]] if there.size else 0.0
+    own_l = at_home(mb.legitimacy, membership_of(c, who, space), 0.0)
     power_gap = np.clip(1.0 - weight[who] / np.maximum(core_w[space], 1e-12), 0.0, 1.0)
     legit_gap = np.clip(core_l[space] - own_l, 0.0, 1.0)
     gap = 0.5 * (power_gap + legit_gap)
@@ -414,9 +425,11 @@ def _bindura(c: Community) -> None:
     changed = np.zeros(spaces.size, dtype=np.int64)
     excluded = np.zeros(len(mb), dtype=bool)
     joins: list[tuple[int, int]] = []
-    for slot, space, inside, accepted, chance in zip(who, where, member, won, prob, strict=True):
+    there = membership_of(c, who, where)
+    loop = zip(who, where, member, won, prob, there, strict=True)
+    for slot, space, inside, accepted, chance, k in loop:
         slot, space = int(slot), int(space)  # a loop over the few challengers of a period
-        here = np.flatnonzero((mb.slot == slot) & (mb.space == space))
+        here = np.array([k]) if k >= 0 else np.zeros(0, dtype=np.int64)
         if accepted:
             taken = _bring_knowledge(c, slot, space)
             changed[space] += taken
