@@ -7,7 +7,8 @@ of :mod:`copsim.facts`), so each replicate gives one paired difference
 ``treatment - control``.  For each comparison and outcome the script prints the
 mean of each arm, the mean paired difference with its 95% Student-t interval,
 and how often the story *unfolds*: the share of seeds in which the paired
-difference has the story's sign (strictly).  Outcomes that are undefined in a
+difference has the story's sign (strictly: a tie, e.g. the same number of the
+group in the core in both arms, does not count).  Outcomes that are undefined in a
 run (e.g. challenger inclusion when nobody challenged) drop that pair.
 
 - ``bindura_eag`` (Johnson 2007): contestation in the preset's safe space
@@ -17,7 +18,9 @@ run (e.g. challenger inclusion when nobody challenged) drop that pair.
   share of the excluded group at the end (today's preset has no such group, so
   the old model is read on its ``poor`` members; with ``--new`` it is the widows
   of ``scenarios.BINDURA_STORY``), the group's inclusion (its core members over
-  its founding size: leavers count as not included; new model only) and
+  its founding size: leavers count as not included; new model only), the same
+  averaged over the periods of the run (the trajectory, not only where it ends:
+  most of the group has left by period 80 in every arm) and
   challenger inclusion (share of everyone who ever challenged who reached the
   core afterwards, leavers included).
 - ``north_south_partnership`` (Johnson 2007): the cut, champions leaving, the
@@ -87,7 +90,12 @@ class Story:
     criterion: str
 
 
-GROUP = ("excluded_core_share", "excluded_inclusion", "challenger_inclusion")
+GROUP = (
+    "excluded_core_share",
+    "excluded_inclusion",
+    "excluded_inclusion_mean",
+    "challenger_inclusion",
+)
 PARTNERSHIP = ("members", "expansiveness", "code_knowledge")
 OGP = ("mutual_engagement", "purpose_alignment", "retention")
 
@@ -102,10 +110,10 @@ STORIES: dict[str, Story] = {
             "none_unsafe": {"contestation": False, "safety": UNSAFE},
         },
         (
-            Comparison("safe_vs_none", "none", "safe", GROUP[:2], +1),
-            Comparison("unsafe_vs_none", "none", "unsafe", GROUP[:2], -1),
+            Comparison("safe_vs_none", "none", "safe", GROUP[:3], +1),
+            Comparison("unsafe_vs_none", "none", "unsafe", GROUP[:3], -1),
             Comparison("safe_vs_unsafe", "unsafe", "safe", GROUP, +1),
-            Comparison("unsafe_vs_none_unsafe", "none_unsafe", "unsafe", GROUP[:2], -1),
+            Comparison("unsafe_vs_none_unsafe", "none_unsafe", "unsafe", GROUP[:3], -1),
         ),
         "the excluded group ends nearer the core with contestation in a safe space "
         "than without it or in an unsafe space (paired difference of the stated sign)",
@@ -181,6 +189,9 @@ def outcomes_of(model: Any, new: bool) -> dict[str, float]:
         "mutual_engagement": float(np.mean(series["mutual_engagement"][1:])),
         "excluded_core_share": group_core_share(model, *group),
         "excluded_inclusion": record.get("excluded_inclusion", math.nan),
+        "excluded_inclusion_mean": float(np.mean(series["excluded_inclusion"][1:]))
+        if "excluded_inclusion" in series
+        else math.nan,
         "challenger_inclusion": led.ever_included / led.ever if led and led.ever else math.nan,
         "contests": record["contests"],
     }
