@@ -270,7 +270,7 @@ def show(table: pd.DataFrame) -> str:
     lines = []
     for _, r in table.iterrows():
         lines.append(
-            f"{r['story']:<24} {r['model']:<3} {r['comparison']:<22} {r['outcome']:<21} "
+            f"{r['story']:<24} {r['model']:<3} {r['comparison']:<22} {r['outcome']:<24} "
             f"{r['mean_control']:7.3f} -> {r['mean_treatment']:7.3f}  "
             f"diff {r['mean_difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] "
             f"n={r['n_pairs']:<3} holds={r['holds']:<3} unfolds {r['unfolds']:.0%}"
