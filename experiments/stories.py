@@ -14,7 +14,8 @@ run (e.g. challenger inclusion when nobody challenged) drop that pair.
 - ``bindura_eag`` (Johnson 2007): contestation in the preset's safe space
   (safety 0.75) vs none vs an unsafe space (safety 0.25); since safety also sets
   how conflict-prone conversation is, contestation in the unsafe space is also
-  compared with none in that same unsafe space.  Outcomes: the core
+  compared with none in that same unsafe space; and (``--new``) the bindura
+  rule with the simple rule, both in the safe space with the widows present.  Outcomes: the core
   share of the excluded group at the end (today's preset has no such group, so
   the old model is read on its ``poor`` members; with ``--new`` it is the widows
   of ``scenarios.BINDURA_STORY``), the group's inclusion (its core members over
@@ -108,12 +109,14 @@ STORIES: dict[str, Story] = {
             "safe": {"contestation": True},
             "unsafe": {"contestation": True, "safety": UNSAFE},
             "none_unsafe": {"contestation": False, "safety": UNSAFE},
+            "simple_rule": {"contestation_model": "simple"},
         },
         (
             Comparison("safe_vs_none", "none", "safe", GROUP[:3], +1),
             Comparison("unsafe_vs_none", "none", "unsafe", GROUP[:3], -1),
             Comparison("safe_vs_unsafe", "unsafe", "safe", GROUP, +1),
             Comparison("unsafe_vs_none_unsafe", "none_unsafe", "unsafe", GROUP[:3], -1),
+            Comparison("bindura_vs_simple_rule", "simple_rule", "safe", GROUP, +1),
         ),
         "the excluded group ends nearer the core with contestation in a safe space "
         "than without it or in an unsafe space (paired difference of the stated sign)",
@@ -234,7 +237,10 @@ def summarize(values: pd.DataFrame, stories: Sequence[str], new: bool) -> pd.Dat
     for name in stories:
         story = STORIES[name]
         sub = values[values["story"] == name]
+        values_of = {arm: {**preset_values(name, new), **o} for arm, o in story.arms.items()}
         for comp in story.comparisons:
+            if values_of[comp.control] == values_of[comp.treatment]:
+                continue  # the same run twice (e.g. the rules compared in today's preset)
             a = sub[sub["arm"] == comp.control].set_index("replicate").sort_index()
             b = sub[sub["arm"] == comp.treatment].set_index("replicate").sort_index()
             for outcome in comp.outcomes:

@@ -30,8 +30,8 @@ def test_every_comparison_names_arms_of_its_story(stories):
 
 def test_a_small_bindura_check_pairs_seeds_and_reads_the_widows(stories):
     values = stories.run(["bindura_eag"], seeds=3, new=True, workers=1, steps=12)
-    assert len(values) == 12
-    assert set(values["arm"]) == {"none", "safe", "unsafe", "none_unsafe"}
+    assert len(values) == 15
+    assert set(values["arm"]) == {"none", "safe", "unsafe", "none_unsafe", "simple_rule"}
     assert (values[values["arm"] == "none"]["contests"] == 0).all()
     assert values["excluded_core_share"].between(0, 1).all()
     table = stories.summarize(values, ["bindura_eag"], new=True)
@@ -40,6 +40,7 @@ def test_a_small_bindura_check_pairs_seeds_and_reads_the_widows(stories):
         "unsafe_vs_none",
         "safe_vs_unsafe",
         "unsafe_vs_none_unsafe",
+        "bindura_vs_simple_rule",
     }
     assert table["unfolds"].between(0, 1).all() and (table["model"] == "new").all()
     assert (table["ci_low"] <= table["mean_difference"]).all()
@@ -52,5 +53,8 @@ def test_the_old_model_reads_the_poor_and_the_csv_keeps_other_rows(stories, tmp_
     stories.main([*args, "--new"])
     table = pd.read_csv(out)
     assert set(table["model"]) == {"old", "new"}
-    # today's preset has no excluded group: its inclusion is undefined, so no row
-    assert "excluded_inclusion" not in set(table[table["model"] == "old"]["outcome"])
+    old = table[table["model"] == "old"]
+    # today's preset has no excluded group (its inclusion is undefined, so no row), and
+    # the two rules' arms are the same run there (so no comparison of them)
+    assert "excluded_inclusion" not in set(old["outcome"])
+    assert "bindura_vs_simple_rule" not in set(old["comparison"])
