@@ -61,6 +61,7 @@ except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from copsim.facts import paired_difference
+from copsim.params import Params
 from copsim.seeds import child_seed
 
 #: Root seed of the story checks.
@@ -237,7 +238,10 @@ def summarize(values: pd.DataFrame, stories: Sequence[str], new: bool) -> pd.Dat
     for name in stories:
         story = STORIES[name]
         sub = values[values["story"] == name]
-        values_of = {arm: {**preset_values(name, new), **o} for arm, o in story.arms.items()}
+        values_of = {
+            arm: Params(**{**preset_values(name, new), **o}).model_dump()
+            for arm, o in story.arms.items()
+        }
         for comp in story.comparisons:
             if values_of[comp.control] == values_of[comp.treatment]:
                 continue  # the same run twice (e.g. the rules compared in today's preset)
