@@ -14,8 +14,16 @@ from dataclasses import dataclass
 #: The kinds of event the model records, with what their fields mean.
 KINDS: dict[str, str] = {
     "shock": "a funding shock: outcome = cut / stop / delay; amount = severity or duration",
-    "contest": "a challenge accepted: space, practitioner (slot), identity of the challenger",
-    "exclusion": "a challenge rejected: the challenger is shut out of that space",
+    "contest": (
+        "a challenge accepted: space, practitioner (slot), identity of the challenger; "
+        "outcome = accepted (a member) / admitted (a non-member, who joins the space at "
+        "the edge); amount = the acceptance probability (bindura rule only)"
+    ),
+    "exclusion": (
+        "a challenge rejected: outcome = rejected (a member, shut out of that space) / "
+        "silenced (a non-member, who may not challenge again for a while); amount = the "
+        "acceptance probability (bindura rule only)"
+    ),
     "champions": "the most central members left instead of the exits drawn: amount = how many",
 }
 

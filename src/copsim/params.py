@@ -504,6 +504,48 @@ class Params(BaseModel):
         1,
     )
 
+    # -- contestation as in Bindura (Johnson 2007; ODD II.7.7) ----------------------------
+    contestation_model: Literal["simple", "bindura"] = _param(
+        "simple",
+        "contestation",
+        "choice",
+        "simple: peripheral members, accepted with p = safety, blank the contested code | "
+        "bindura: members and non-members with a stake, accepted by safety and the "
+        "power-legitimacy gap, bring their knowledge in, pay political capital",
+    )
+    contest_gap_weight: float = _param(
+        2.0,
+        "contestation",
+        "logit/gap",
+        "bindura: how much the challenger's power and legitimacy gap to the core "
+        "lowers the log-odds of acceptance",
+        0,
+        20,
+    )
+    contest_support_periods: int = _param(
+        10,
+        "contestation",
+        "periods",
+        "bindura: periods an accepted challenger is drawn toward the core (support decays)",
+        ge=0,
+        le=1_000_000,
+    )
+    contest_silence_periods: int = _param(
+        10,
+        "contestation",
+        "periods",
+        "bindura: periods a rejected challenger cannot challenge again",
+        ge=0,
+        le=1_000_000,
+    )
+    excluded_group: dict[str, Any] | None = _param(
+        None,
+        "contestation",
+        "group",
+        "an excluded, low-power founding group: {dimension, category, share, resources, "
+        "identity} (None = none); see ODD II.7.7",
+    )
+
     # -- reification ---------------------------------------------------------------------
     reification: bool = _param(True, "reification", "flag", "repertoires congeal over time")
     reification_rate: float = _param(
@@ -644,6 +686,30 @@ class Params(BaseModel):
             if len(levels) < 1 or len(set(levels)) != len(levels):
                 raise ValueError(f"dimension '{name}' needs one or more distinct categories")
         return dims
+
+    @model_validator(mode="after")
+    def _excluded_group_names_known(self) -> Params:
+        """The excluded group must name identity dimensions and categories that exist."""
+        group = self.excluded_group
+        if group is None:
+            return self
+        unknown = set(group) - {"dimension", "category", "share", "resources", "identity"}
+        if unknown or "dimension" not in group or "category" not in group:
+            raise ValueError(
+                "excluded_group needs 'dimension' and 'category' and may give 'share', "
+                f"'resources', 'identity'; got {sorted(group)}"
+            )
+        named = {group["dimension"]: group["category"], **dict(group.get("identity", {}))}
+        for dim, category in named.items():
+            if category not in self.identity_dimensions.get(dim, ()):
+                raise ValueError(f"excluded_group: no category '{category}' on dimension '{dim}'")
+        if self.identity_dimensions[group["dimension"]][0] == group["category"]:
+            raise ValueError("excluded_group: the category must not be the dimension's first")
+        for key in ("share", "resources"):
+            value = group.get(key, 0.5)
+            if not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ValueError(f"excluded_group: '{key}' must be a number in [0, 1]")
+        return self
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Params:
