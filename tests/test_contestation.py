@@ -68,7 +68,13 @@ def test_acceptance_is_logistic_in_safety_minus_the_weighted_gap():
 
 
 def test_an_accepted_challenge_brings_the_challengers_knowledge_in():
-    c = community(safety=1.0, contest_gap_weight=0.0, renegotiation=1.0, contest_rate=1.0)
+    c = community(
+        safety=1.0,
+        contest_gap_weight=0.0,
+        renegotiation=1.0,
+        contest_rate=1.0,
+        resource_budgets=True,
+    )
     c.people.resources[2, 2] = 0.0  # only the member can challenge
     contestation.step(c)
     # dimensions 1, 2: the challenger's -1 replaces the code's 1; its 0 on 3 is no claim

@@ -38,7 +38,7 @@ brings all follow the case.
   silenced and must not be in the middle of being drawn in after an earlier
   accepted challenge; then it challenges with probability ``contest_rate``.
 - *Cost.*  Each challenge spends ``CONTEST_COST`` of the challenger's political
-  capital (``people.resources[:, 2]``, clipped at 0).
+  capital (``resources.spend_capital``: with ``resource_budgets`` on, clipped at 0).
 - *Acceptance.*  ``P = logistic(SAFETY_SLOPE (safety - 1/2) - contest_gap_weight
   x gap)`` with ``gap = (power gap + legitimacy gap) / 2``.  The power gap is
   ``max(0, 1 - w_challenger / w_core)``, with ``w`` the power weights
@@ -101,6 +101,7 @@ import numpy as np
 from copsim import knowledge as kn
 from copsim import population as pop
 from copsim.derived import at_home
+from copsim.submodels import resources
 from copsim.submodels.membership import NEWCOMER_START
 
 if TYPE_CHECKING:
@@ -324,14 +325,6 @@ def _note_inclusion(c: Community) -> None:
 
 
 # --------------------------------------------------------------------------- bindura
-def spend_capital(c: Community, slots: np.ndarray, amount: float) -> None:
-    """Political capital spent by ``slots``, clipped at 0.  It mirrors
-    ``spend_capital`` of the resources module (ODD II.7.3), written here so that
-    contestation can cost capital on its own."""
-    capital = c.people.resources[:, 2]
-    capital[slots] = np.maximum(capital[slots] - amount, 0.0)
-
-
 def targets(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per slot: the space it would challenge, its fit with that agenda and whether
     it is a member there.  A member addresses its home space; a practitioner with
@@ -414,7 +407,7 @@ def _bindura(c: Community) -> None:
         return
     prob = acceptance(c, who, where)
     won = kn.bernoulli(c.rng, prob, who.shape)
-    spend_capital(c, who, CONTEST_COST)
+    resources.spend_capital(c, who, CONTEST_COST)
     _count_new(c, who)
     c.records.counts["contests"] += int(who.size)
     c.records.counts["contests_won"] += int(won.sum())
@@ -472,10 +465,11 @@ def _bring_knowledge(c: Community, slot: int, space: int) -> int:
     differ = (code != belief) & (belief != 0) & c.world.codified
     take = differ & kn.bernoulli(c.rng, c.params.renegotiation, differ.shape)
     code[take] = belief[take]
-    n = int(take.sum())
-    c.records.peripheral_weight += float(n)
-    c.records.change_weight += float(n)
-    return n
+    # credit, as for votes, only what brought knowledge: the code now fits reality
+    brought = float((take & (code == c.world.reality)).sum())
+    c.records.peripheral_weight += brought
+    c.records.change_weight += brought
+    return int(take.sum())
 
 
 def _support(c: Community) -> None:
