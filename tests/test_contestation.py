@@ -139,8 +139,8 @@ def test_the_excluded_group_starts_poor_and_at_the_edge():
     assert record["excluded_present"] == 8 and record["excluded_core_share"] == 0
 
 
-def test_the_story_preset_is_kept_apart_from_todays():
-    assert "excluded_group" not in PRESETS["bindura_eag"]
+def test_the_bindura_preset_carries_its_story():
+    assert PRESETS["bindura_eag"]["excluded_group"]["category"] == "widows"
     values = story_values("bindura_eag")
     assert values["contestation_model"] == "bindura" and values["excluded_group"]
     with pytest.raises(ValueError, match="no category"):

@@ -112,14 +112,14 @@ def full_digest() -> dict[str, str]:
 
 
 EXPECTED: dict[str, str] = {
-    "march1991": "e324df22ff3f0b21",
-    "bindura_eag": "a0f4b09298e35206",
-    "north_south_partnership": "005c7fbacd9d8fec",
-    "ogp_workshop": "6e3d9718584910a0",
-    "default": "696cd1a48ee8de35",
-    "all_switches": "8c703abd87b844ba",
-    "delay_self_funded": "cf22f066fa5a1a62",
-    "no_social_switches": "b599f075dff88a89",
+    "march1991": "e382e605786a5e0d",
+    "bindura_eag": "317edb313eb5f040",
+    "north_south_partnership": "19266101dcacab08",
+    "ogp_workshop": "90258d7d664af52f",
+    "default": "e7ce2956ff8feaa2",
+    "all_switches": "0f26bdb773de4960",
+    "delay_self_funded": "52e0ad47be3fb9bd",
+    "no_social_switches": "0b01b99dad8ec3df",
     "march_batch": "35ba1ab93566ef21",
 }
 

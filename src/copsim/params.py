@@ -336,7 +336,7 @@ class Params(BaseModel):
         True, "power channels", "flag", "power is a disability: receptiveness min(1, 1/w)"
     )
     power_in_voice: bool = _param(
-        False,
+        True,
         "power channels",
         "flag",
         "in conversation a partner is heard more the more powerful it is (x w)",
@@ -370,10 +370,10 @@ class Params(BaseModel):
         "per space, how much power weighs in votes and voice (1 = global asymmetry, 0 = equal)",
     )
     role_play_mixing: bool = _param(
-        False, "spaces", "flag", "during role play, pairs are mixed across identities"
+        True, "spaces", "flag", "during role play, pairs are mixed across identities"
     )
     organizing_across_spaces: bool = _param(
-        False,
+        True,
         "spaces",
         "flag",
         "conversation groups form by the organizing principle across all spaces",
@@ -410,14 +410,14 @@ class Params(BaseModel):
 
     # -- periphery, power channels, resources spent (issue 11; defaults keep the model) ---
     lpp_trajectory: bool = _param(
-        False,
+        True,
         "periphery",
         "flag",
         "participation is capped by the legitimacy granted, which rises slowly for the "
         "dissimilar and the weak (legitimate peripheral participation as a trajectory)",
     )
     purpose_drift_mode: Literal["mix", "wander"] = _param(
-        "mix",
+        "wander",
         "periphery",
         "choice",
         "mix: purposes mix in flat noise (converge) | wander: log-normal walk around "
@@ -439,14 +439,14 @@ class Params(BaseModel):
         True, "power channels", "flag", "starting participation follows power rank"
     )
     start_by_power_scaled: bool = _param(
-        False,
+        True,
         "power channels",
         "flag",
         "the power-rank term of starting participation is scaled by a / (1 + a) "
         "(so at asymmetry 0 power does not set the start)",
     )
     resource_budgets: bool = _param(
-        False,
+        True,
         "resources",
         "flag",
         "participation spends time; agenda-setting (and contestation) spend political "
@@ -506,7 +506,7 @@ class Params(BaseModel):
 
     # -- contestation as in Bindura (Johnson 2007; ODD II.7.7) ----------------------------
     contestation_model: Literal["simple", "bindura"] = _param(
-        "simple",
+        "bindura",
         "contestation",
         "choice",
         "simple: peripheral members, accepted with p = safety, blank the contested code | "

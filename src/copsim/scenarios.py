@@ -114,6 +114,9 @@ BINDURA_STORY: dict[str, Any] = dict(
 )
 
 
+PRESETS["bindura_eag"].update(BINDURA_STORY)  # the preset carries its story's actors
+
+
 def story_values(name: str) -> dict[str, Any]:
     """Preset ``name`` with its story's actors and rules (today only Bindura has any)."""
     values = preset_values(name)
@@ -129,7 +132,7 @@ NARRATIVES: dict[str, str] = {
         "waste-recycling project for widows, represented by a church group. The widows "
         "challenged the officials' assumptions and moved from the edge of the group to "
         "its core. One space, strong power differences, a fairly safe facilitated "
-        "space, contestation on. With the story's actors (BINDURA_STORY) a fifth of the "
+        "space, contestation on. A fifth of the "
         "members are the widows of the church group: poor, with little money or "
         "political influence, starting at the edge; anyone with a stake, member or not, "
         "may challenge at a cost in political capital, the safer the space and the "
