@@ -59,12 +59,12 @@ from copsim import knowledge as kn
 from copsim.learning import Transitions
 
 #: Thresholds and spreads from the neutral reference (experiments/label_reference.py,
-#: 400 seeds, default community): the 10th percentile of expansiveness and the 90th
+#: 300 seeds; docs/label_reference.csv): the 10th percentile of expansiveness, the 90th
 #: percentile of defensiveness, and each index's interquartile range.
-EXPANSIVE_AT = 0.4
-DEFENSIVE_AT = 0.4
-EXPANSIVE_SPREAD = 0.1
-DEFENSIVE_SPREAD = 0.1
+EXPANSIVE_AT = 0.298
+DEFENSIVE_AT = 0.291
+EXPANSIVE_SPREAD = 0.122
+DEFENSIVE_SPREAD = 0.109
 LABELS = ("expansive", "defensive", "stagnant", "dissolved")
 
 #: The neutral reference the thresholds come from: the default community with its
