@@ -183,3 +183,21 @@ def test_a_label_has_a_margin_from_its_line():
     )
     assert label_ == "stagnant" and margin == pytest.approx(0.5)
     assert outcomes.classify_with_margin(0.9, 0.9, 1, 1) == ("dissolved", 0.0)
+
+
+@pytest.mark.slow
+def test_the_label_thresholds_are_the_neutral_references_percentiles():
+    """A fresh sample of the neutral reference (other seeds than the experiment's)
+    puts its 10th percentile of expansiveness and 90th of defensiveness near the
+    constants.  With 30 runs a percentile's standard error is about a third of the
+    index's interquartile range; the tolerance is one full interquartile range."""
+    from copsim.seeds import child_seed
+
+    runs = [
+        CoPModel(Params(**outcomes.NEUTRAL_REFERENCE), rng=child_seed(77, i)).run().metrics
+        for i in range(30)
+    ]
+    e = np.percentile([r["expansiveness"] for r in runs], outcomes.EXPANSIVE_PERCENTILE)
+    d = np.percentile([r["defensiveness"] for r in runs], outcomes.DEFENSIVE_PERCENTILE)
+    assert abs(e - outcomes.EXPANSIVE_AT) < outcomes.EXPANSIVE_SPREAD
+    assert abs(d - outcomes.DEFENSIVE_AT) < outcomes.DEFENSIVE_SPREAD
