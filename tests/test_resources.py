@@ -62,7 +62,12 @@ def test_spend_capital_by_hand():
 
 
 def test_spend_capital_costs_nothing_without_budgets():
-    c = hand_built(beliefs=[[1], [1]], reality=[1], joins=[(0, 0, 0.5, 0.5), (0, 1, 0.5, 0.5)])
+    c = hand_built(
+        beliefs=[[1], [1]],
+        reality=[1],
+        joins=[(0, 0, 0.5, 0.5), (0, 1, 0.5, 0.5)],
+        resource_budgets=False,
+    )
     paid = resources.spend_capital(c, np.array([0, 1]), 0.3)
     assert paid == pytest.approx([0.0, 0.0])
     assert c.people.resources[:, 2] == pytest.approx([0.5, 0.5])

@@ -86,7 +86,11 @@ def measures(c: Community, base: dict) -> dict[str, float]:
     res, endowment = c.people.resources[present], c.people.endowment[present]
 
     def left(col: int) -> float:
+        """Mean share of its endowment a present practitioner still holds (1 if nobody
+        is present: the keys of the record never depend on who is there)."""
+        if not present.any():
+            return 1.0
         held = endowment[:, col]
         return float(np.mean(np.where(held > 0, res[:, col] / np.maximum(held, 1e-12), 1.0)))
 
-    return {"time_left": left(TIME), "capital_left": left(CAPITAL)} if present.any() else {}
+    return {"time_left": left(TIME), "capital_left": left(CAPITAL)}
