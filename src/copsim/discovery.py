@@ -563,10 +563,16 @@ class Discovery:
             "factors": self.factors,
             "threshold": self.threshold,
             "boxes": [b.to_dict() for b in self.boxes],
-            "trajectory": json.loads(self.trajectory.to_json(orient="records")),
+            "trajectory": json.loads(
+                self.trajectory.to_json(orient="records", double_precision=15)
+            ),
             "cart_rules": self.cart_rules,
-            "cart_leaves": json.loads(self.cart_leaves.to_json(orient="records")),
-            "feature_scores": json.loads(self.feature_scores.to_json(orient="records")),
+            "cart_leaves": json.loads(
+                self.cart_leaves.to_json(orient="records", double_precision=15)
+            ),
+            "feature_scores": json.loads(
+                self.feature_scores.to_json(orient="records", double_precision=15)
+            ),
             "notes": self.notes,
         }
 
