@@ -21,16 +21,32 @@ def test_atomic_write_leaves_nothing_when_the_writer_fails(tmp_path):
     assert target.read_text() == "whole" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 
-def test_a_chunk_is_done_only_once_its_runs_part_exists(tmp_path):
+def test_a_chunk_is_done_only_when_every_listed_part_is_whole(tmp_path):
     store = ResultStore(tmp_path)
     steps = pa.table({"run": [0, 0], "step": [0, 1]})
-    store.write_chunk(3, {"steps": steps})  # as if killed before the runs part
-    assert store.done_chunks() == set()
     store.write_chunk(3, {"steps": steps, "runs": pa.table({"run": [0]})})
     assert store.done_chunks() == {3}
-    (store.parts / ".runs-000004.parquet.abcd.tmp").write_text("partial")
+    listed = store.read_manifest()["files"]["parts/steps-000003.parquet"]
+    assert listed["bytes"] == store.part_path("steps", 3).stat().st_size
+    assert len(listed["sha256"]) == 64
+    store.part_path("steps", 3).unlink()  # a lost steps part: the chunk is not done
+    assert store.done_chunks() == set()
+    assert store.chunk_problems() == [(3, "parts/steps-000003.parquet", "is missing")]
+    store.write_chunk(3, {"steps": steps, "runs": pa.table({"run": [0]})})
+    runs = store.part_path("runs", 3)
+    runs.write_bytes(runs.read_bytes()[:-10])  # truncated
+    assert store.done_chunks() == set()
+    assert "truncated" in store.chunk_problems()[0][2]
+    store.write_chunk(3, {"steps": steps, "runs": pa.table({"run": [0]})})
+    data = bytearray(runs.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, one byte flipped
+    runs.write_bytes(bytes(data))
+    assert ResultStore(tmp_path).done_chunks() == set()  # a new reader checks the sha256 too
+    (store.parts / ".runs-000004.parquet.abcd1234.tmp").write_text("partial")
+    (store.parts / ".my-notes.tmp").write_text("not copsim's")
     store.remove_temp_files()
     assert sorted(p.name for p in store.parts.iterdir()) == [
+        ".my-notes.tmp",
         "runs-000003.parquet",
         "steps-000003.parquet",
     ]
@@ -86,3 +102,20 @@ def test_partial_folder_reads_from_parts(tmp_path):
     table = store.read_table("runs", ["status"], columns=["status"])
     assert table.column_names == ["status"] and table.num_rows == 4
     assert store.read_table("steps", []) is None
+
+
+def test_a_table_pending_when_the_merge_was_killed_is_read_from_parts_and_redone(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write_chunk(0, {"runs": pa.table({"run": [0, 1], "status": ["ok", "ok"]})})
+    store.write_chunk(1, {"runs": pa.table({"run": [2, 3], "status": ["ok", "ok"]})})
+    store.files["runs.parquet"] = {"pending": True}  # listed, then killed mid-write
+    store.write_manifest()
+    (tmp_path / "runs.parquet").write_bytes(b"half a table")
+    reader = ResultStore(tmp_path)
+    assert reader.check("runs.parquet") == "was being written when the sweep stopped"
+    assert reader.read_table("runs", ["status"]).column("run").to_pylist() == [0, 1, 2, 3]
+    assert reader.consolidate(["status"]) == {"runs": 4}
+    reader.write_manifest()
+    reader.remove_parts()
+    assert ResultStore(tmp_path).check("runs.parquet") is None
+    assert not store.parts.exists()

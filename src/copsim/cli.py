@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from copsim.sweep.design import Design
 
 Handler = Callable[[argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -52,6 +58,166 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type for counts that must be at least 1 (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _allow_huge_arg(p: argparse.ArgumentParser) -> None:
+    from copsim.sweep.config import MAX_RUNS
+
+    p.add_argument(
+        "--allow-huge",
+        action="store_true",
+        help=f"accept a design of more than {MAX_RUNS:,} runs (config: allow_huge: true)",
+    )
+
+
+# ----------------------------------------------------------------------------- input checks
+# Everything a sweep can be told that would otherwise fail later with an OS or
+# JSON traceback is checked here first and answered with one line and exit code 2.
+def _size_text(n_bytes: float) -> str:
+    """``1.5e9`` -> ``'1.5 GB'`` (decimal units, as memory is quoted in the docs)."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:,.1f} {unit}"
+    return f"{n_bytes:.0f} B"
+
+
+def _physical_memory() -> int | None:
+    """Bytes of RAM on this machine (``None`` where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+#: Above this, a single run is large enough to deserve a warning whatever the machine.
+LARGE_RUN_BYTES = 2_000_000_000
+
+
+def memory_warning(memory_bytes: int, workers: int, ram: int | None) -> str | None:
+    """A warning when the runs of a sweep may not fit in memory, else ``None``."""
+    from copsim.params import PROCESS_BASE_BYTES
+
+    need = workers * (memory_bytes + PROCESS_BASE_BYTES)
+    if ram is not None and need > 0.8 * ram:
+        return (
+            f"warning: {workers} worker(s) x about {_size_text(memory_bytes + PROCESS_BASE_BYTES)} "
+            f"each = {_size_text(need)}, more than this machine's memory ({_size_text(ram)}) "
+            "allows; use fewer --workers or a smaller community"
+        )
+    if memory_bytes > LARGE_RUN_BYTES:
+        return f"warning: each run may need about {_size_text(memory_bytes)} of memory"
+    return None
+
+
+def estimate_lines(design: Design, workers: int) -> list[str]:
+    """Design size, estimated time and memory, for the plan of ``validate`` and ``sweep``."""
+    from copsim.params import PROCESS_BASE_BYTES
+    from copsim.sweep.config import MAX_RUNS, duration_text
+    from copsim.sweep.design import estimate, peak_values
+
+    est = estimate(design)
+    used = max(1, min(workers, design.n_chunks))
+    peak = peak_values(design)
+    lines = [
+        f"design size: {est.n_points:,} points, {est.n_runs:,} runs "
+        f"(limit {MAX_RUNS:,} runs without --allow-huge)",
+        f"estimated time: about {duration_text(est.run_seconds)} per run, {duration_text(est.cpu_seconds)} "
+        f"of CPU in all, about {duration_text(est.cpu_seconds / used)} on {used} worker(s) "
+        "(a rough guide calibrated on a 2-core machine; runs that stop early take less)",
+        f"estimated memory: up to {_size_text(est.memory_bytes)} per run "
+        f"(n_practitioners up to {peak['n_practitioners']:,}), plus about "
+        f"{_size_text(PROCESS_BASE_BYTES)} per worker process",
+    ]
+    warning = memory_warning(est.memory_bytes, used, _physical_memory())
+    return [*lines, warning] if warning else lines
+
+
+def _output_problem(out: Path) -> str | None:
+    """Why results cannot be written to ``out``, or ``None`` if they can (as far as we see)."""
+    if out.exists() and not out.is_dir():
+        return f"the output path {out} exists and is not a folder; choose another --out"
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"cannot create the results folder {out}: {probe} is a file, not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        what = f"the results folder {out}" if probe == out else f"{out}: its parent {probe}"
+        return f"cannot write to {what}: permission denied (read-only?); choose another --out"
+    return None
+
+
+def _manifest_problem(out: Path) -> str | None:
+    """A manifest that cannot be read, named by its path (``None`` if fine or absent)."""
+    from copsim.sweep.storage import MANIFEST
+
+    path = out / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        if isinstance(data, dict):
+            return None
+        reason = f"a JSON {type(data).__name__}, not an object"
+    return (
+        f"{path}: the results manifest is damaged ({reason}); move the folder away, "
+        "or start again with --fresh"
+    )
+
+
+def _os_error_text(exc: OSError, out: Path | None) -> str:
+    """One line for an OSError met while writing results (no traceback)."""
+    what = f": {exc.filename}" if exc.filename else ""
+    where = f"results folder {out}" if out is not None else "results folder"
+    return f"copsim sweep: cannot use the {where}: {exc.strerror or exc}{what}"
+
+
+def _sweep_preflight(args: argparse.Namespace) -> tuple[int | None, Design, Path]:
+    """Validate the config and check the output before anything is written.
+
+    Returns ``(exit code or None to go on, design, output folder)``.  Validation
+    is remembered, so the sweep does not validate the design a second time.
+    """
+    from copsim.sweep.runner import plan
+
+    cfg, design = plan(args.config)  # a ConfigError is answered by main()
+    out = Path(args.out) if args.out is not None else cfg.output_dir
+    if not args.dry_run:
+        problem = _output_problem(out) or (None if args.fresh else _manifest_problem(out))
+        if problem:
+            return _fail(f"copsim sweep: {problem}", 2), design, out
+    from copsim.params import estimated_memory_bytes
+    from copsim.sweep.design import peak_values
+
+    workers = _sweep_workers(args, design)
+    memory = estimated_memory_bytes(peak_values(design))
+    # On a Dask cluster the runs use the workers' memory, not this machine's.
+    ram = None if args.scheduler else _physical_memory()
+    warning = memory_warning(memory, workers, ram)
+    if warning:
+        print(warning, file=sys.stderr)
+    return None, design, out
+
+
+def _sweep_workers(args: argparse.Namespace, design: Design) -> int:
+    """Local worker processes a sweep will start (no more than it has chunks)."""
+    from copsim.sweep.backends import default_workers
+
+    return max(1, min(args.workers or default_workers(), design.n_chunks))
+
+
 # ----------------------------------------------------------------------------- run
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="experiment config file (YAML)")
@@ -63,14 +229,17 @@ def _run_args(p: argparse.ArgumentParser) -> None:
         help="replicates of that point, from the first (default 1)",
     )
     p.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    _allow_huge_arg(p)
 
 
 @command("run", "run one design point of a config and print its outcome record", _run_args)
 def _run(args: argparse.Namespace) -> int:
+    from copsim.sweep.config import allow_huge_designs
     from copsim.sweep.execution import execute_run, load_model_class
     from copsim.sweep.runner import plan
 
-    cfg, design = plan(args.config)
+    with allow_huge_designs(args.allow_huge):
+        cfg, design = plan(args.config)
     if not 0 <= args.point < design.n_points:
         return _fail(f"--point must be in [0, {design.n_points - 1}], got {args.point}", 2)
     if not 1 <= args.replicates <= design.replicates:
@@ -102,7 +271,10 @@ def _run(args: argparse.Namespace) -> int:
 def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="experiment config file (YAML)")
     p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="worker processes, at least 1 (default: all cores)",
     )
     p.add_argument(
         "--backend",
@@ -116,41 +288,52 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="join an existing Dask cluster (e.g. tcp://host:8786); implies --backend dask",
     )
-    p.add_argument(
+    restart = p.add_mutually_exclusive_group()
+    restart.add_argument(
         "--resume",
         action="store_true",
         help="continue an interrupted sweep (a plain re-run also skips finished runs)",
     )
-    p.add_argument("--fresh", action="store_true", help="discard existing results first")
+    restart.add_argument("--fresh", action="store_true", help="discard existing results first")
     p.add_argument("--dry-run", action="store_true", help="validate and show the plan; run nothing")
     p.add_argument("--out", default=None, help="results folder (default: the config's output)")
     p.add_argument("--report", action="store_true", help="write report.html when complete")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _allow_huge_arg(p)
 
 
 @command("sweep", "run (or resume) the parameter sweep of a config", _sweep_args)
 def _sweep(args: argparse.Namespace) -> int:
+    from copsim.sweep.config import allow_huge_designs
     from copsim.sweep.runner import SweepError, run_sweep
 
+    with allow_huge_designs(args.allow_huge):
+        refused, design, out = _sweep_preflight(args)
+    if refused is not None:
+        return refused
     backend = "dask" if args.scheduler else args.backend
     try:
-        summary = run_sweep(
-            args.config,
-            workers=args.workers,
-            backend=backend,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            fresh=args.fresh,
-            dry_run=args.dry_run,
-            progress=not args.no_progress,
-            out=args.out,
-        )
+        with allow_huge_designs(args.allow_huge):
+            summary = run_sweep(
+                args.config,
+                workers=args.workers,
+                backend=backend,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                fresh=args.fresh,
+                dry_run=args.dry_run,
+                progress=not args.no_progress,
+                out=args.out,
+            )
+    except OSError as exc:  # e.g. the folder became read-only, or the disk is full
+        return _fail(_os_error_text(exc, out), 2)
     except (SweepError, ValueError, RuntimeError) as exc:
         from copsim.sweep.config import ConfigError
 
-        return _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
+        return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
     print(summary)
     if summary.dry_run:
+        print("\n".join(estimate_lines(design, _sweep_workers(args, design))))
         return 0
     if summary.complete and args.report:
         from copsim.report import write_report
@@ -158,7 +341,15 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"report: {write_report(summary.path)}")
     elif summary.complete:
         print(f"report: copsim report {summary.path}")
-    return 130 if summary.interrupted else 0
+    if summary.interrupted:
+        return 130
+    if summary.n_runs and summary.failed_total >= summary.n_runs:
+        return _fail(
+            f"copsim sweep: all {summary.n_runs} runs failed; see the 'error' column of "
+            f"{summary.path / 'runs.parquet'} (or copsim run {args.config} --point 0)",
+            1,
+        )
+    return 0
 
 
 # ----------------------------------------------------------------------------- report
@@ -177,6 +368,9 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 def _report(args: argparse.Namespace) -> int:
     from copsim.report import write_report
 
+    damaged = _manifest_problem(Path(args.results))
+    if damaged:
+        return _fail(f"copsim report: {damaged}", 2)
     try:
         path = write_report(args.results, args.out, args.format)
     except (FileNotFoundError, ValueError) as exc:
@@ -189,17 +383,20 @@ def _report(args: argparse.Namespace) -> int:
 def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("configs", nargs="+", metavar="CONFIG", help="experiment config file(s)")
     p.add_argument("--quiet", action="store_true", help="print only problems")
+    _allow_huge_arg(p)
 
 
 @command("validate", "check config files and show what they would run", _validate_args)
 def _validate(args: argparse.Namespace) -> int:
-    from copsim.sweep.config import ConfigError
+    from copsim.sweep.backends import default_workers
+    from copsim.sweep.config import ConfigError, allow_huge_designs
     from copsim.sweep.runner import describe_plan, plan
 
     status = 0
     for path in args.configs:
         try:
-            cfg, design = plan(path)
+            with allow_huge_designs(args.allow_huge):
+                cfg, design = plan(path)
         except ConfigError as exc:
             print(exc, file=sys.stderr)
             status = 2
@@ -207,6 +404,7 @@ def _validate(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"{path}: ok")
             print(describe_plan(cfg, design, cfg.output_dir))
+            print("\n".join(estimate_lines(design, default_workers())))
     return status
 
 

@@ -19,9 +19,7 @@ experiment script ``experiments/stylized_facts.py`` and the tests
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -30,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from copsim.params import Params
+from copsim.pool import WorkerPool
 from copsim.seeds import SeedLike, child_seed
 
 #: Root seed of the stylized-facts study.
@@ -476,12 +475,11 @@ def run_facts(
 def _execute(
     units: Sequence[Unit], root: SeedLike, base: Mapping[str, Any] | None, workers: int
 ) -> list[dict[str, Any]]:
-    """Run units in this process (``workers <= 1``) or in a pool of spawned processes."""
+    """Run units in this process (``workers <= 1``) or in copsim's :class:`~copsim.pool.WorkerPool`."""
     if workers <= 1 or len(units) <= 1:
         return [run_unit(u, root, base) for u in units]
-    context = multiprocessing.get_context("spawn")
     chunk = max(1, len(units) // (workers * 8))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with WorkerPool(workers) as pool:
         return list(
             pool.map(run_unit, units, [root] * len(units), [base] * len(units), chunksize=chunk)
         )

@@ -22,15 +22,15 @@ root seed changes the random streams; changing the number of workers does not.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from copsim import knowledge as kn
+from copsim.pool import WorkerPool
 from copsim.seeds import SeedLike, child_seed, seed_label
 
 #: Runs per batch: large enough to amortize numpy overhead, small enough for cache.
@@ -281,7 +281,8 @@ def run_units(
 ) -> tuple[list[Unit], list[dict]]:
     """Run every unit of the design; results come back in plan order.
 
-    ``workers > 1`` uses a pool of spawned processes (safe on every platform);
+    ``workers > 1`` uses copsim's :class:`~copsim.pool.WorkerPool` (spawned
+    processes that die with this one);
     units are handed out longest first, which affects only the wall time.
     ``progress(done, total)`` is called in this process after each unit.
     """
@@ -300,8 +301,7 @@ def run_units(
     order = sorted(
         range(len(jobs)), key=lambda i: -_expected_cost(cells[units[i].cell], units[i].runs)
     )
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with WorkerPool(workers) as pool:
         futures = {pool.submit(run_unit, *jobs[i]): i for i in order}
         for done, future in enumerate(as_completed(futures), start=1):
             results[futures[future]] = future.result()

@@ -9,13 +9,137 @@ what is allowed, and suggests the closest field name for a typo.
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 class ParamsError(ValueError):
-    """A parameter value or name that the model cannot accept."""
+    """A parameter value or name that the model cannot accept.
+
+    ``fields`` names the parameters at fault (empty when the record as a whole is),
+    so callers such as the config validator can point at where each was set.
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = tuple(fields)
+
+
+# ----------------------------------------------------------------------------- estimates
+# Calibrated by measuring the peak resident memory and the time of single runs
+# (default parameters, 3-20 steps) at 10^3, 10^4, 10^5 and 2x10^5 practitioners,
+# 30 and 60 dimensions, 1.3 and 3 memberships, with and without per-agent records,
+# on the project's reference machine (2 shared cores).  The memory formula is within
+# about 10% of what was measured (slightly above it); times are rougher (+-50%),
+# as they depend on the machine and its load.  See docs/sweeps.md, "Limits".
+#: Memory of a model beyond the interpreter: a fixed part ...
+MEMORY_FIXED_BYTES = 5_000_000
+#: ... and per practitioner: its state, ...
+MEMORY_PER_PRACTITIONER = 580
+#: ... per practitioner and dimension of reality (beliefs and their temporaries), ...
+MEMORY_PER_BELIEF = 8
+#: ... per membership (space, slot, participation, legitimacy and step temporaries), ...
+MEMORY_PER_MEMBERSHIP = 135
+#: ... and, with ``record_agents``, per practitioner and recorded step.
+MEMORY_PER_AGENT_RECORD = 160
+#: A worker process before its first run (Python, numpy, pandas, Mesa, pyarrow).
+PROCESS_BASE_BYTES = 170_000_000
+#: Seconds per step: fixed, per practitioner, per belief, per membership, per agent record.
+TIME_PER_STEP = 1.5e-3
+TIME_PER_PRACTITIONER_STEP = 1.5e-7
+TIME_PER_BELIEF_STEP = 1.0e-8
+TIME_PER_MEMBERSHIP_STEP = 2.5e-7
+TIME_PER_AGENT_RECORD = 5.0e-6
+#: March's core alone (social layer off): fixed and per belief, per step.
+TIME_PER_STEP_CORE = 3.0e-4
+TIME_PER_BELIEF_STEP_CORE = 1.2e-8
+#: Building a model (fixed) and a community (per practitioner).
+TIME_SETUP = 5.0e-3
+TIME_SETUP_PER_PRACTITIONER = 8.0e-6
+
+
+def estimated_memory_bytes(values: dict[str, Any]) -> int:
+    """Peak memory of one run (beyond the interpreter) for these parameter values.
+
+    Missing values take the :class:`Params` defaults, so this also works on the
+    unvalidated maxima of a design (see :mod:`copsim.sweep.design`).  Memory grows
+    linearly in the community size: at the defaults about 1 kB per practitioner,
+    so 10^6 practitioners need about 1 GB and 10^7 about 10 GB per run.
+    """
+    get = _with_defaults(values)
+    n, m = get("n_practitioners"), get("n_dimensions")
+    memberships = n * get("memberships_per_practitioner") if get("social_layer") else n
+    per_run = (
+        MEMORY_FIXED_BYTES
+        + n * (MEMORY_PER_PRACTITIONER + MEMORY_PER_BELIEF * m)
+        + memberships * MEMORY_PER_MEMBERSHIP
+    )
+    if get("record_agents"):
+        per_run += MEMORY_PER_AGENT_RECORD * n * (get("max_steps") + 1)
+    return int(per_run)
+
+
+def estimated_run_seconds(values: dict[str, Any]) -> float:
+    """Wall time of one run on one core, assuming it lasts ``max_steps`` (an upper bound
+    when it may stop at equilibrium)."""
+    get = _with_defaults(values)
+    n, m, steps = get("n_practitioners"), get("n_dimensions"), get("max_steps")
+    if get("social_layer"):
+        per_step = (
+            TIME_PER_STEP
+            + n * (TIME_PER_PRACTITIONER_STEP + TIME_PER_BELIEF_STEP * m)
+            + n * get("memberships_per_practitioner") * TIME_PER_MEMBERSHIP_STEP
+        )
+    else:
+        per_step = TIME_PER_STEP_CORE + n * m * TIME_PER_BELIEF_STEP_CORE
+    if get("record_agents"):
+        per_step += n * TIME_PER_AGENT_RECORD
+    return float(TIME_SETUP + n * TIME_SETUP_PER_PRACTITIONER + steps * per_step)
+
+
+def _with_defaults(values: dict[str, Any]) -> Any:
+    """``get(name)``: the value given, else the parameter's default."""
+
+    def get(name: str) -> Any:
+        return values.get(name, Params.model_fields[name].default)
+
+    return get
+
+
+def _plain_scalar(value: Any, annotation: Any) -> Any:
+    """A numpy scalar as the Python value it stands for, when that is exact.
+
+    Values read from a DataFrame are numpy scalars (``np.int64(20)``,
+    ``np.float64(0.5)``, ``np.bool_(True)``); strict validation would refuse them
+    although they mean what they say.  Integers and booleans convert exactly; an
+    integral float converts for an integer field (DataFrames turn integer columns
+    with gaps into floats); anything else (``2.5`` for an integer, an integer for
+    a flag) is left for validation to refuse.
+    """
+    kind = type(value)
+    if kind.__module__ != "numpy":
+        return value
+    if kind.__name__ == "bool" or kind.__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if annotation is int and math.isfinite(number) and number.is_integer():
+            return int(number)
+        return number
+    return value
 
 
 def _param(default: Any, group: str, unit: str, meaning: str, ge=None, le=None, **kw) -> Any:
@@ -345,9 +469,30 @@ class Params(BaseModel):
         False, "run", "flag", "collect per-practitioner data every step (slower)"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _numpy_scalars(cls, data: Any) -> Any:
+        """Accept numpy scalars (e.g. from a DataFrame) as the Python values they are."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {
+            key: _plain_scalar(value, fields[key].annotation) if key in fields else value
+            for key, value in data.items()
+        }
+
     @field_validator("identity_dimensions")
     @classmethod
-    def _identity_needs_categories(cls, dims: dict[str, list[str]]) -> dict[str, list[str]]:
+    def _identity_needs_categories(
+        cls, dims: dict[str, list[str]], info: ValidationInfo
+    ) -> dict[str, list[str]]:
+        # The social layer draws every practitioner's identity from these dimensions;
+        # with none, every run would fail deep inside the model.
+        if not dims and info.data.get("social_layer", True):
+            raise ValueError(
+                "the social layer needs at least one identity dimension "
+                "(or set social_layer: false)"
+            )
         for name, levels in dims.items():
             if len(levels) < 1 or len(set(levels)) != len(levels):
                 raise ValueError(f"dimension '{name}' needs one or more distinct categories")
@@ -356,9 +501,11 @@ class Params(BaseModel):
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Params:
         if self.periphery_threshold > self.core_threshold:
-            raise ValueError(
+            raise _Conflict(
                 f"periphery_threshold ({self.periphery_threshold}) must not exceed "
-                f"core_threshold ({self.core_threshold})"
+                f"core_threshold ({self.core_threshold})",
+                "periphery_threshold",
+                "core_threshold",
             )
         return self
 
@@ -367,7 +514,16 @@ class Params(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ParamsError(explain(exc, source="Params")) from None
+            fields = tuple(dict.fromkeys(f for e in exc.errors() for f in _error_fields(e)))
+            raise ParamsError(explain(exc, source="Params"), fields) from None
+
+    def estimated_memory_bytes(self) -> int:
+        """Peak memory of a run with these parameters (see :func:`estimated_memory_bytes`)."""
+        return estimated_memory_bytes(self.model_dump())
+
+    def estimated_run_seconds(self) -> float:
+        """Time of a run with these parameters (see :func:`estimated_run_seconds`)."""
+        return estimated_run_seconds(self.model_dump())
 
     def replace(self, **changes: Any) -> Params:
         """A copy with some fields changed, validated like a new record."""
@@ -448,18 +604,39 @@ def suggest(name: str, choices: Any) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+class _Conflict(ValueError):
+    """Values that are each allowed but not together; ``fields`` names every one involved."""
+
+    def __init__(self, message: str, *fields: str) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+def _error_fields(err: Any) -> tuple[str, ...]:
+    """The parameters one pydantic error is about (several for a conflict between them)."""
+    if err["loc"]:
+        return (str(err["loc"][0]),)
+    cause = (err.get("ctx") or {}).get("error")
+    return tuple(getattr(cause, "fields", ()))
+
+
 def explain(exc: ValidationError, source: str) -> str:
     """Turn pydantic's report into one line per problem: field, value, expectation."""
     lines = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(record)"
         value = err.get("input")
+        conflict = _error_fields(err) if not err["loc"] else ()
+        if conflict:
+            names = " and ".join(f"'{name}'" for name in conflict)
+            lines.append(f"{source}: fields {names}: {err['msg'].removeprefix('Value error, ')}")
+            continue
         if err["type"] == "extra_forbidden":
             hint = suggest(field, Params.model_fields)
             lines.append(f"{source}: unknown parameter '{field}'{hint}")
             continue
         info = Params.model_fields.get(str(err["loc"][0])) if err["loc"] else None
-        allowed = err["msg"]
+        allowed = err["msg"].removeprefix("Value error, ")
         if info is not None:
             extra = info.json_schema_extra or {}
             allowed += f"; {info.description} [{extra.get('unit', '')}]"

@@ -43,7 +43,9 @@ def sweep(
     ``workers`` defaults to all cores; ``backend`` is ``"local"`` or ``"dask"``;
     ``scheduler`` joins an existing Dask cluster.  A sweep run from a script
     with the local backend needs the usual ``if __name__ == "__main__":`` guard
-    (worker processes are started with *spawn*).
+    (worker processes are started with *spawn*).  The results folder is locked
+    while the sweep runs: a second sweep into it raises
+    :class:`~copsim.sweep.storage.FolderInUse` naming the holder.
     """
     from copsim.sweep.runner import run_sweep
 

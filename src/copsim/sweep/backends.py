@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import get_context
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, Protocol
 
+from copsim.pool import WorkerPool
 from copsim.sweep.design import ChunkTask
 from copsim.sweep.execution import run_chunk
 
@@ -33,6 +33,10 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release processes or connections."""
+        ...
+
+    def abort(self) -> None:
+        """Stop at once, dropping chunks in flight (the sweep was interrupted)."""
         ...
 
 
@@ -57,6 +61,9 @@ class SerialBackend:
     def close(self) -> None:
         pass
 
+    def abort(self) -> None:
+        pass
+
 
 def _bounded(submit, tasks: Iterable[ChunkTask], window: int, done_wait) -> Iterator:
     """Keep ``window`` futures in flight; yield ``(task, future)`` as each completes."""
@@ -77,13 +84,16 @@ def _bounded(submit, tasks: Iterable[ChunkTask], window: int, done_wait) -> Iter
 
 
 class LocalBackend:
-    """A pool of ``spawn``-started processes on this machine."""
+    """copsim's :class:`~copsim.pool.WorkerPool` of spawned processes on this machine.
+
+    Its workers die with the sweep's process, however that ends.
+    """
 
     name = "local"
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        self.pool = WorkerPool(workers)
 
     def map_chunks(self, tasks: Iterable[ChunkTask]) -> Iterator[tuple[ChunkTask, Any]]:
         def done_wait(futures: list[Future]) -> set[Future]:
@@ -95,7 +105,10 @@ class LocalBackend:
             yield task, future.result()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.close()
+
+    def abort(self) -> None:
+        self.pool.terminate()
 
 
 class DaskBackend:
@@ -147,6 +160,9 @@ class DaskBackend:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+    def abort(self) -> None:
+        self.close()
 
 
 def make_backend(name: str, workers: int | None, scheduler: str | None = None) -> Backend:

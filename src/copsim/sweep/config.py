@@ -13,10 +13,14 @@ The design itself (which points and runs a config expands to) lives in
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import contextvars
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import import_module, metadata
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -27,6 +31,142 @@ from copsim.params import Params, suggest
 
 #: Parameters set by the run settings of a config rather than by the design.
 RUN_CONTROLLED = ("max_steps", "stop_at_equilibrium", "record_agents")
+
+#: Most runs (points x replicates) a config may ask for unless it says ``allow_huge``
+#: (or ``--allow-huge`` is given): at about 0.2 s each, a million runs are already
+#: some 55 CPU-hours, and a bigger design is far more often a typo than a plan.
+MAX_RUNS = 1_000_000
+#: Beyond this even ``allow_huge`` is refused: run and point indices must fit in 63 bits.
+HARD_MAX_RUNS = 2**62
+#: Design points whose Params are each checked in validation; a bigger (allowed) huge
+#: design has this many points checked, spread evenly over it.
+MAX_CHECKED_POINTS = 100_000
+
+#: Model classes a config may name ('module:Class' -> what it is).  A config file is
+#: data: it must never be able to make copsim import and call an arbitrary function
+#: (``model: "os:system"``).  Allowed are these, those added by :func:`register_model`,
+#: those that installed packages declare under :data:`MODEL_ENTRY_POINTS`, and
+#: CoPModel subclasses in the user's own modules (see :func:`_local_model`).
+MODEL_REGISTRY: dict[str, str] = {
+    "copsim.model:CoPModel": "the community-of-practice model (copsim)",
+}
+#: Entry-point group under which other packages declare copsim models
+#: (``[project.entry-points."copsim.models"] mine = "mypkg.models:MyModel"``).
+MODEL_ENTRY_POINTS = "copsim.models"
+
+_ALLOW_HUGE: contextvars.ContextVar[bool] = contextvars.ContextVar("allow_huge", default=False)
+
+
+@contextlib.contextmanager
+def allow_huge_designs(allowed: bool = True) -> Iterator[None]:
+    """Within this block, configs beyond :data:`MAX_RUNS` validate (``--allow-huge``)."""
+    token = _ALLOW_HUGE.set(allowed)
+    try:
+        yield
+    finally:
+        _ALLOW_HUGE.reset(token)
+
+
+def register_model(cls: type, description: str = "") -> str:
+    """Allow configs of this process to name ``cls``; return its 'module:Class' spec.
+
+    Worker processes import the class by that spec, so it must live in an
+    importable module (not ``__main__``).  For models shipped in a package, an entry
+    point in the ``copsim.models`` group does the same for every process.
+    """
+    spec = f"{cls.__module__}:{cls.__qualname__}"
+    MODEL_REGISTRY[spec] = description or (cls.__doc__ or "").strip().split("\n")[0]
+    return spec
+
+
+def _entry_point_models() -> dict[str, str]:
+    """Model specs declared by installed packages under :data:`MODEL_ENTRY_POINTS`."""
+    try:
+        found = metadata.entry_points(group=MODEL_ENTRY_POINTS)
+    except Exception:  # a broken installation must not break validation
+        return {}
+    return {ep.value.replace(" ", ""): f"entry point '{ep.name}'" for ep in found}
+
+
+def allowed_models() -> dict[str, str]:
+    """Every model spec a config may name (registry first, then entry points)."""
+    return {**MODEL_REGISTRY, **_entry_point_models()}
+
+
+def _installed_roots() -> list[Path]:
+    """Folders of the standard library and of installed packages."""
+    import site
+    import sysconfig
+
+    paths = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    with contextlib.suppress(Exception):
+        paths.update(site.getsitepackages())
+    with contextlib.suppress(Exception):
+        paths.add(site.getusersitepackages())
+    return [Path(p).resolve() for p in paths if p]
+
+
+def _local_model(spec: str) -> str | None:
+    """``None`` if ``spec`` names a CoPModel subclass in the user's own code, else why not.
+
+    "Own code" is a module found on ``sys.path`` outside the standard library and
+    the installed packages (a project folder, ``PYTHONPATH``, the tests): the code
+    the user runs anyway.  Where the top-level module lives is looked up without
+    executing anything, so a config naming ``os``, ``subprocess`` or an installed
+    package is refused before anything is imported; only then is the user's module
+    imported, and the name must be a subclass of :class:`copsim.model.CoPModel`.
+    """
+    import importlib.util
+
+    module, _, name = spec.partition(":")
+    top = module.split(".")[0]
+    if top == "copsim":
+        return "copsim's own models are listed in the registry"
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        return f"no module '{top}' can be found"
+    origin = found.origin or ""
+    locations = list(found.submodule_search_locations or []) or [origin]
+    if found.origin in (None, "built-in", "frozen") and not found.submodule_search_locations:
+        return f"'{top}' is part of Python"
+    roots = _installed_roots()
+    for place in locations:
+        resolved = Path(place).resolve()
+        if any(resolved.is_relative_to(root) for root in roots):
+            return (
+                f"'{top}' is part of Python or an installed package (installed packages "
+                f"declare their models under the entry-point group '{MODEL_ENTRY_POINTS}')"
+            )
+    try:
+        target = getattr(import_module(module), name)
+    except Exception as exc:  # the user's own code failed to import: say how
+        return f"cannot load it: {type(exc).__name__}: {exc}"
+    from copsim.model import CoPModel
+
+    if not (isinstance(target, type) and issubclass(target, CoPModel)):
+        return "it is not a subclass of copsim.model.CoPModel"
+    return None
+
+
+def _check_model_spec(spec: str) -> str:
+    """A spec that names an allowed model, or a ValueError that says why not and what is."""
+    if spec in MODEL_REGISTRY:
+        return spec
+    allowed = allowed_models()
+    if spec in allowed:
+        return spec
+    why = _local_model(spec)
+    if why is None:
+        return spec
+    raise ValueError(
+        f"not a copsim model ({why}){suggest(spec, allowed)}; allowed: "
+        + ", ".join(allowed)
+        + f", models that packages declare under the entry-point group '{MODEL_ENTRY_POINTS}', "
+        "or a CoPModel subclass in your own module"
+    )
 
 
 # ----------------------------------------------------------------------------- errors
@@ -40,9 +180,13 @@ class Problem:
     message: str
     value: Any = None
     has_value: bool = True
+    #: About the file as a whole (encoding, size, YAML syntax), not about one field.
+    file_level: bool = False
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.file_level:
+            return f"{where}: {self.message}"
         got = f" = {self.value!r}" if self.has_value else ""
         return f"{where}: {self.field or '(top level)'}{got}: {self.message}"
 
@@ -167,9 +311,17 @@ class ExperimentConfig(_Section):
     model: str = Field(
         "copsim.model:CoPModel",
         pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
-        description="the model class as 'module:Class' (a CoPModel subclass)",
+        description="the model class as 'module:Class': a registered copsim model",
     )
     report: ReportSpec = Field(default_factory=ReportSpec, description="report hints")
+    allow_huge: bool = Field(
+        False, description=f"allow a design of more than {MAX_RUNS:,} runs (like --allow-huge)"
+    )
+
+    @field_validator("model")
+    @classmethod
+    def _registered_model(cls, value: str) -> str:
+        return _check_model_spec(value)
 
     @property
     def output_dir(self) -> Path:
@@ -211,8 +363,17 @@ class Source:
 
 
 def _scalar_key(node: yaml.Node) -> Any:
-    """The Python value of a mapping key node (as YAML's safe loader builds it)."""
-    return yaml.safe_load(yaml.serialize(node)) if isinstance(node, yaml.ScalarNode) else None
+    """The Python value of a mapping key node (as YAML's safe loader builds it).
+
+    Built from the node itself: re-serializing it is slower and fails on keys
+    such as an empty complex key (``?``).
+    """
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError):
+        return None
 
 
 def _index_lines(node: yaml.Node, path: tuple, src: Source) -> None:
@@ -233,30 +394,136 @@ def _index_lines(node: yaml.Node, path: tuple, src: Source) -> None:
             _index_lines(item, (*path, i), src)
 
 
+#: Largest config file read.  Configs are a few kilobytes; a bigger file is a mistake
+#: (the wrong file, a data dump) and is refused before it is parsed.
+MAX_CONFIG_BYTES = 1_000_000
+#: Most YAML nodes a document may stand for once every alias is expanded.  Aliases
+#: are shared when parsed but expanded by validation, so a small "alias bomb"
+#: (``a: &a [x, x]``, ``b: &b [*a, *a]``, ...) would otherwise grow to gigabytes.
+MAX_YAML_NODES = 100_000
+#: Deepest nesting of YAML collections accepted (the parser recurses on it).
+MAX_YAML_DEPTH = 64
+
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _file_problem(file: str, message: str, line: int | None = None) -> ConfigError:
+    """A ConfigError about the file as a whole (no field, no value)."""
+    return ConfigError([Problem(file, line, "", message, has_value=False, file_level=True)])
+
+
+def decode_config(data: bytes, file: str) -> str:
+    """The text of a config file, which must be UTF-8 (a UTF-8 byte-order mark is fine).
+
+    UTF-16/UTF-32 files (what some Windows editors save) and other encodings are
+    refused with a message that says how to fix them, instead of a decoding
+    traceback: the results folder stores the config text as UTF-8, so accepting
+    other encodings here would only move the failure later.
+    """
+    save_as = "save the file as UTF-8 (most editors: 'Save with encoding')"
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise _file_problem(file, f"the file is {name} text; {save_as}")
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        msg = f"the file holds NUL bytes (UTF-16/UTF-32 text or a binary file?); {save_as}"
+        raise _file_problem(file, msg, line)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 4].hex(" ")
+        msg = f"not UTF-8 text (byte {exc.start}: {bad}); {save_as}"
+        raise _file_problem(file, msg, line) from None
+
+
 def read_source(path: str | Path) -> Source:
-    """Parse a YAML file, keeping line numbers; syntax errors become a ConfigError."""
+    """Read and parse a YAML config, keeping line numbers.
+
+    Unreadable, oversized, non-UTF-8 and syntactically invalid files all become a
+    :class:`ConfigError` naming the file.
+    """
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(
-            [Problem(file, None, "", f"cannot read file: {exc}", has_value=False)]
-        ) from None
-    return parse_source(text, file)
+        reason = exc.strerror or str(exc)
+        raise _file_problem(file, f"cannot read file: {reason}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        msg = f"the file is larger than {MAX_CONFIG_BYTES:,} bytes: not an experiment config"
+        raise _file_problem(file, msg)
+    return parse_source(decode_config(data, file), file)
+
+
+def _expanded_size(root: yaml.Node, file: str) -> int:
+    """Nodes the document stands for with every alias expanded (bounded, cycle-safe).
+
+    Sizes are memoized per node, so the walk costs the size of the parsed graph,
+    not of its expansion; a recursive alias (a node inside itself) is refused.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if depth > MAX_YAML_DEPTH:
+            line = node.start_mark.line + 1
+            raise _file_problem(file, f"YAML nested deeper than {MAX_YAML_DEPTH} levels", line)
+        if key in active:
+            line = node.start_mark.line + 1
+            raise _file_problem(file, "invalid YAML: an alias refers to itself (recursive)", line)
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k, depth + 1) + size(v, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item, depth + 1)
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_YAML_NODES:
+            msg = (
+                f"the document expands to more than {MAX_YAML_NODES:,} YAML nodes "
+                "(aliases counted at full size): not an experiment config"
+            )
+            raise _file_problem(file, msg)
+        return total
+
+    return size(root, 0)
 
 
 def parse_source(text: str, file: str = "<config>") -> Source:
-    """Parse YAML text (see :func:`read_source`)."""
+    """Parse YAML text (see :func:`read_source`) with PyYAML's safe loader.
+
+    The text is parsed once into a node graph, its expanded size is checked,
+    and only then are Python values built from it.
+    """
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)  # checks the characters already
+        node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, file)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            [Problem(file, line, "", f"invalid YAML: {reason}", has_value=False)]
-        ) from None
+        raise _file_problem(file, f"invalid YAML: {reason}", line) from None
+    except RecursionError:
+        raise _file_problem(file, f"YAML nested deeper than {MAX_YAML_DEPTH} levels") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     src = Source(file, text, data)
     if node is not None:
         _index_lines(node, (), src)
@@ -480,7 +747,11 @@ def _check_scenarios(cfg: ExperimentConfig, src: Source, check: ParamChecker) ->
         path = ("design", "scenarios", scen)
         scen_check = ParamChecker(src, check.base)
         preset = values.get("preset")
-        if preset is not None:
+        if preset is not None and not isinstance(preset, str):
+            where = (*path, "preset")
+            msg = "a scenario's preset is a preset name (text)"
+            check.problems.append(Problem(src.file, src.line(where), _dotted(where), msg, preset))
+        elif preset is not None:
             scen_cfg = cfg.model_copy(update={"base": BaseSpec(preset=preset)})
             base, probs = _base_values(scen_cfg, src)
             where = (*path, "preset")
@@ -604,35 +875,113 @@ def validate_source(src: Source) -> ExperimentConfig:
         _check_report(cfg, src, problems)
     if problems:
         raise ConfigError(problems)
+    _check_size(cfg, src)
     _check_points(cfg, src)
     return cfg
 
 
+def duration_text(seconds: float) -> str:
+    """``93784.0`` -> ``'26 h'``: a rough duration for plans and refusals."""
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def _check_size(cfg: ExperimentConfig, src: Source) -> None:
+    """Refuse a design beyond :data:`MAX_RUNS` unless asked for; never expand it to count it."""
+    from copsim.params import estimated_run_seconds
+    from copsim.sweep.design import design_size
+
+    points, runs = design_size(cfg)
+    allowed = cfg.allow_huge or _ALLOW_HUGE.get()
+    if runs <= MAX_RUNS or (allowed and runs <= HARD_MAX_RUNS):
+        return
+    base = {**_base_values(cfg, src)[0], **cfg.base.params}
+    if cfg.steps is not None:
+        base["max_steps"] = cfg.steps
+    cpu = estimated_run_seconds(base) * runs
+    msg = (
+        f"the design has {points:,} points x {cfg.replicates:,} replicates = {runs:,} runs "
+        f"(about {duration_text(cpu)} of CPU time at the base parameters), beyond the limit of "
+        f"{MAX_RUNS:,} runs; make it smaller"
+    )
+    if runs <= HARD_MAX_RUNS:
+        msg += ", or pass --allow-huge (config: allow_huge: true) if you mean it"
+    else:
+        msg += f" (at most {HARD_MAX_RUNS:,} runs can be indexed, even with allow_huge)"
+    raise ConfigError([Problem(src.file, src.line(("design",)), "design", msg, has_value=False)])
+
+
+def _setting_path(cfg: ExperimentConfig, src: Source, name: str, scenario: Any) -> tuple:
+    """Where the value of parameter ``name`` at a point was set (highest precedence first)."""
+    candidates = [
+        ("design", "grid", name),
+        ("design", "scenarios", scenario, name),
+        ("design", "scenarios", scenario, "preset"),
+        ("base", "params", name),
+        ("base", "preset"),
+    ]
+    for path in candidates:
+        if path in src.lines:
+            return path
+    return ("design",)
+
+
 def _check_points(cfg: ExperimentConfig, src: Source, limit: int = 5) -> None:
-    """Build every design point's Params once (catches cross-parameter constraints)."""
+    """Build every design point's Params once (catches cross-parameter constraints).
+
+    Each problem points at the line where the offending parameter was set; points
+    that fail for the same reason are reported once, with their count.  A huge
+    design that was explicitly allowed has :data:`MAX_CHECKED_POINTS` points checked.
+    """
     from copsim.params import ParamsError
-    from copsim.sweep.design import Design
+    from copsim.sweep.design import Design, spread_points
 
     design = Design(cfg)
-    problems = []
-    for point in range(design.n_points):
+    found: dict[tuple[tuple, str], list[Any]] = {}  # (path, reason) -> [first point, count, exc]
+    for point in spread_points(design.n_points, MAX_CHECKED_POINTS):
         try:
             Params(**design.point_values(point))
         except ParamsError as exc:
-            where = ", ".join(f"{k}={v!r}" for k, v in design.point_factors(point).items())
-            msg = f"design point {point} ({where or 'base'}) is invalid: {exc}"
-            problems.append(
-                Problem(src.file, src.line(("design",)), "design", msg, has_value=False)
-            )
-            if len(problems) >= limit:
-                break
+            factors = design.point_factors(point)
+            name = exc.fields[0] if exc.fields else None
+            path = _setting_path(cfg, src, name, factors.get("scenario")) if name else ("design",)
+            key = (path, str(exc))
+            if key in found:
+                found[key][1] += 1
+            elif len(found) < limit:
+                found[key] = [point, 1, factors]
+    problems = []
+    for (path, reason), (point, count, factors) in found.items():
+        where = ", ".join(f"{k}={v!r}" for k, v in factors.items())
+        more = f" (and {count - 1:,} more points)" if count > 1 else ""
+        msg = f"design point {point} ({where or 'base'}){more} is invalid: {reason}"
+        problems.append(Problem(src.file, src.line(path), _dotted(path), msg, has_value=False))
     if problems:
         raise ConfigError(problems)
 
 
+@functools.lru_cache(maxsize=8)
+def _validated_text(text: str, file: str, allow_huge: bool, context: str) -> ExperimentConfig:
+    """Validation of one config text, remembered: ``copsim sweep`` checks a config
+    before it starts and the sweep then loads it again; a big design is expanded
+    once.  ``context`` holds everything else the outcome depends on (presets, models)."""
+    del allow_huge, context  # parts of the cache key only
+    return validate_source(parse_source(text, file))
+
+
+def _validation_context() -> str:
+    """What a config's validity depends on besides its text (a cache key)."""
+    from copsim.scenarios import PRESETS
+
+    return repr((sorted(MODEL_REGISTRY), sorted(PRESETS.items(), key=lambda kv: kv[0])))
+
+
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read and fully validate an experiment config file."""
-    return validate_source(read_source(path))
+    src = read_source(path)
+    return _validated_text(src.text, src.file, _ALLOW_HUGE.get(), _validation_context())
 
 
 def config_from_text(text: str, file: str = "<config>") -> ExperimentConfig:

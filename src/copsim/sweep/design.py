@@ -49,6 +49,51 @@ def design_factors(cfg: ExperimentConfig) -> list[str]:
     return names
 
 
+def sample_rows(cfg: ExperimentConfig) -> int:
+    """Rows of the LHS/Sobol sample matrix (1 without sampling), counted, not drawn.
+
+    LHS draws ``samples`` rows; Saltelli's scheme draws ``N * (D + 2)`` rows, or
+    ``N * (2D + 2)`` with second-order indices, for ``D`` sampled parameters.
+    """
+    d = cfg.design
+    if d.lhs is not None:
+        return d.lhs.samples
+    if d.sobol is not None:
+        dims = len(d.sobol.ranges)
+        return d.sobol.samples * ((2 * dims + 2) if d.sobol.second_order else (dims + 2))
+    return 1
+
+
+def design_shape(cfg: ExperimentConfig) -> tuple[int, ...]:
+    """(scenarios, one entry per grid key..., sample rows): the axes of the design."""
+    d = cfg.design
+    return (
+        len(d.scenarios) if d.scenarios else 1,
+        *(len(v) for v in (d.grid or {}).values()),
+        sample_rows(cfg),
+    )
+
+
+def design_size(cfg: ExperimentConfig) -> tuple[int, int]:
+    """``(points, runs)`` of a config without building anything (exact Python integers).
+
+    This is what lets a 10^12-point grid or a 10^7-sample LHS be measured and
+    refused in microseconds instead of being expanded first.
+    """
+    points = math.prod(design_shape(cfg))
+    return points, points * cfg.replicates
+
+
+def spread_points(n_points: int, limit: int) -> list[int]:
+    """Up to ``limit`` point indices spread evenly over the design, first and last included."""
+    if n_points <= limit:
+        return list(range(n_points))
+    if limit <= 1:
+        return [0]
+    step = (n_points - 1) / (limit - 1)
+    return sorted({round(i * step) for i in range(limit)})
+
+
 def auto_chunk_size(n_runs: int) -> int:
     """Runs per chunk when the config does not say: about 100 chunks, 1 to 100 runs each."""
     return max(1, min(100, math.ceil(n_runs / 100)))
@@ -99,12 +144,10 @@ class Design:
         spec = d.lhs or d.sobol
         self.sample_kind: str | None = "lhs" if d.lhs else ("sobol" if d.sobol else None)
         self.sample_names: list[str] = list(spec.ranges) if spec else []
-        self.shape = (
-            len(self.scenario_names),
-            *(len(v) for v in self.grid_values),
-            len(self.samples) if spec else 1,
-        )
-        self.n_points = int(np.prod(self.shape))
+        # Counted from the config, not from the samples: the sample matrix is only
+        # drawn when a point's values are first needed.
+        self.shape = design_shape(cfg)
+        self.n_points = math.prod(self.shape)
         self.replicates = cfg.replicates
         self.n_runs = self.n_points * self.replicates
         self.chunk_size = cfg.chunk_size or auto_chunk_size(self.n_runs)
@@ -282,7 +325,7 @@ class Design:
             else {
                 "kind": self.sample_kind,
                 "samples": spec.samples,
-                "n_rows": len(self.samples),
+                "n_rows": sample_rows(self.cfg),
                 "ranges": {k: list(v) for k, v in spec.ranges.items()},
                 "second_order": getattr(spec, "second_order", None),
             },
@@ -301,11 +344,91 @@ class Design:
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the results (not the output folder)."""
-        payload = self.cfg.model_dump(mode="json", exclude={"output", "description", "report"})
+        # allow_huge only lifts a safety limit; it does not change any result.
+        payload = self.cfg.model_dump(
+            mode="json", exclude={"output", "description", "report", "allow_huge"}
+        )
         payload["_chunk_size"] = self.chunk_size
         payload["_presets"] = self._preset_values
         text = json.dumps(payload, sort_keys=True, default=repr)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DesignEstimate:
+    """How big a design is and what it will cost, from the parameter values alone."""
+
+    n_points: int
+    n_runs: int
+    run_seconds: float  # mean over the points looked at, one core
+    memory_bytes: int  # per run, at the largest community the design can build
+    points_looked_at: int
+
+    @property
+    def cpu_seconds(self) -> float:
+        """All runs on one core."""
+        return self.run_seconds * self.n_runs
+
+
+def _design_values(design: Design, name: str) -> list[Any]:
+    """Every value parameter ``name`` can take in the design (with the documented precedence:
+    preset < base params < scenario < grid < samples), without expanding it."""
+    from copsim.params import Params
+
+    cfg, d = design.cfg, design.cfg.design
+    if name in (d.grid or {}):
+        return list(d.grid[name])
+    spec = d.lhs or d.sobol
+    if spec is not None and name in spec.ranges:
+        return [spec.ranges[name][1]]
+    default = Params.model_fields[name].default
+
+    def start(preset: str | None) -> Any:
+        if name in cfg.base.params:
+            return cfg.base.params[name]
+        return design._preset_values.get(preset, {}).get(name, default)
+
+    if not d.scenarios:
+        return [start(cfg.base.preset)]
+    return [
+        values.get(name, start(values.get("preset") or cfg.base.preset))
+        for values in d.scenarios.values()
+    ]
+
+
+def peak_values(design: Design) -> dict[str, Any]:
+    """Parameter values of the most memory-hungry run the design can contain (a bound).
+
+    Memory grows with each of the size parameters, so taking each one's largest
+    value over the presets, base, scenarios, grid and sampling ranges bounds every
+    point from above, without expanding the design.
+    """
+    sizes = ("n_practitioners", "n_dimensions", "memberships_per_practitioner", "max_steps")
+    out: dict[str, Any] = {"social_layer": True, "record_agents": design.cfg.record.agents}
+    for name in sizes:
+        out[name] = max(_design_values(design, name))
+    if design.cfg.steps is not None:
+        out["max_steps"] = design.cfg.steps
+    return out
+
+
+def estimate(design: Design, max_points: int = 500) -> DesignEstimate:
+    """Size, time and memory of a design (validated, within the size limit).
+
+    Time is the mean estimate over up to ``max_points`` points spread over the
+    design, times the number of runs; memory is the bound of :func:`peak_values`.
+    """
+    from copsim.params import estimated_memory_bytes, estimated_run_seconds
+
+    points = spread_points(design.n_points, max_points)
+    seconds = [estimated_run_seconds(design.point_values(p)) for p in points]
+    return DesignEstimate(
+        n_points=design.n_points,
+        n_runs=design.n_runs,
+        run_seconds=sum(seconds) / len(seconds),
+        memory_bytes=estimated_memory_bytes(peak_values(design)),
+        points_looked_at=len(points),
+    )
 
 
 def sobol_sample(problem: dict[str, Any], spec: Any, stream: np.random.SeedSequence) -> np.ndarray:

@@ -6,6 +6,11 @@ which chunks are still missing, runs them on the chosen backend while writing
 each finished chunk atomically, and, when nothing is missing, merges the parts
 into ``runs.parquet`` / ``steps.parquet`` / ``agents.parquet``.  The manifest is
 rewritten at each stage so an interrupted sweep says how far it got.
+
+The sweep holds the folder's lock from start to end (a second sweep is
+refused), trusts only parts whose size and checksum match the manifest (others
+run again, and are named), and turns SIGTERM into a clean stop: workers are
+killed, the manifest says ``interrupted``, and the same command resumes.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ import contextlib
 import datetime as dt
 import hashlib
 import platform
+import signal
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -25,7 +33,17 @@ from copsim.sweep.backends import default_workers, make_backend
 from copsim.sweep.config import ExperimentConfig, load_config
 from copsim.sweep.design import Design
 from copsim.sweep.execution import categorical_columns
-from copsim.sweep.storage import ResultStore
+from copsim.sweep.storage import (
+    FORMAT,
+    FolderInUse,
+    FolderLock,
+    FolderRefused,
+    ResultsError,
+    ResultStore,
+    SweepError,
+)
+
+__all__ = ["FolderInUse", "FolderRefused", "SweepError", "SweepSummary", "run_sweep"]
 
 #: Distributions whose versions go into the manifest.
 DEPENDENCIES = (
@@ -39,10 +57,6 @@ DEPENDENCIES = (
     "dask",
     "distributed",
 )
-
-
-class SweepError(RuntimeError):
-    """A sweep that cannot start (e.g. the results folder holds another experiment)."""
 
 
 @dataclass
@@ -136,6 +150,7 @@ def _config_text(source: str | Path | None) -> str | None:
 def new_manifest(cfg: ExperimentConfig, design: Design, source: str | Path | None) -> dict:
     """The manifest of a fresh results folder."""
     return {
+        "format": FORMAT,
         "experiment": cfg.name,
         "description": cfg.description,
         "status": "running",
@@ -156,10 +171,24 @@ def new_manifest(cfg: ExperimentConfig, design: Design, source: str | Path | Non
         "sessions": [],
         "counts": {"runs": design.n_runs, "done": 0, "failed": 0},
         "tables": {},
+        "lock": None,
+        "files": {},
+        "chunks": {},
     }
 
 
 # ----------------------------------------------------------------------------- planning
+def _refuse_unlisted(store: ResultStore) -> None:
+    """Refuse a folder holding files with copsim's names that its manifest does not list."""
+    unlisted = store.unlisted_files()
+    if unlisted:
+        raise FolderRefused(
+            f"{store.root} holds {', '.join(unlisted)}, which no copsim manifest there lists; "
+            "copsim does not overwrite files it did not write: move them away or choose "
+            "another --out folder"
+        )
+
+
 def _open_store(
     cfg: ExperimentConfig,
     design: Design,
@@ -167,28 +196,62 @@ def _open_store(
     resume: bool,
     fresh: bool,
     source: str | Path | None,
-) -> tuple[ResultStore, dict]:
-    """Open (or create) the results folder and check it belongs to this experiment."""
+) -> ResultStore:
+    """Open (or create) the results folder, with its lock held, and check it is this experiment's.
+
+    ``--fresh`` deletes what the folder's copsim manifest lists and nothing
+    else; a ``manifest.json`` that is not copsim's is never touched.
+    """
     store = ResultStore(out)
-    if fresh:
+    try:
+        existing = store.load_manifest()
+    except ResultsError as exc:
+        raise FolderRefused(
+            f"{exc}; copsim will not overwrite it: choose another --out folder or move it away"
+        ) from None
+    if fresh and existing is not None:
         store.clear()
-    manifest = store.read_manifest()
-    if manifest is None:
+        existing = None
+    if existing is None:
         if resume:
             raise SweepError(f"nothing to resume in {out}: no manifest.json there")
-        if store.done_chunks():
-            raise SweepError(f"{out} holds part files but no manifest; use --fresh to start over")
-        manifest = new_manifest(cfg, design, source)
-        store.root.mkdir(parents=True, exist_ok=True)
-        store.write_manifest(manifest)
-    elif manifest.get("fingerprint") != design.fingerprint():
-        raise SweepError(
-            f"{out} holds results of a different experiment or config "
-            f"(fingerprint {manifest.get('fingerprint')} vs {design.fingerprint()}); "
-            "use another output folder, or --fresh to discard them"
-        )
+        store.manifest = {}
+        _refuse_unlisted(store)
+        store.write_manifest(new_manifest(cfg, design, source))
+    else:
+        if existing.get("fingerprint") != design.fingerprint():
+            raise SweepError(
+                f"{out} holds results of a different experiment or config "
+                f"(fingerprint {existing.get('fingerprint')} vs {design.fingerprint()}); "
+                "use another output folder, or --fresh to discard them"
+            )
+        _refuse_unlisted(store)
+        if store.record_checksums():  # files adopted from an older manifest get theirs now
+            store.write_manifest()
     store.remove_temp_files()
-    return store, manifest
+    return store
+
+
+def _check_tables(store: ResultStore, summary: SweepSummary) -> bool:
+    """Are the consolidated tables of a complete folder whole?  Name and drop those that are not.
+
+    A missing or damaged table is rebuilt: from the parts if they are still
+    there, otherwise by running the chunks again (bit-identical by design).
+    """
+    whole = True
+    for rel in [r for r in store.files if "/" not in r]:
+        problem = store.check(rel)
+        if problem is not None:
+            whole = False
+            summary.messages.append(f"{store.root / rel} {problem}: rebuilding it")
+            store.discard(rel)
+    return whole
+
+
+def _name_unusable_parts(store: ResultStore, summary: SweepSummary) -> None:
+    """Say which listed parts cannot be used and that their chunks run again."""
+    for chunk, rel, problem in store.chunk_problems():
+        summary.messages.append(f"{store.root / rel} {problem}: chunk {chunk} runs again")
 
 
 def source_digest() -> str:
@@ -275,6 +338,35 @@ def _useful_workers(backend: str, workers: int | None, chunks: int) -> int | Non
     return max(1, min(wanted, chunks))
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived while chunks were running (handled like Ctrl-C)."""
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While chunks run, make SIGTERM stop the sweep cleanly instead of killing it outright.
+
+    The handler raises :class:`Terminated` in the main thread once and gives
+    SIGTERM back its previous meaning, so a second SIGTERM during the clean-up
+    still ends the process.  Outside the main thread signals cannot be handled;
+    there the default applies (and the workers die with the process anyway).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def handler(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def run_sweep(
     config: str | Path | ExperimentConfig,
     *,
@@ -290,29 +382,85 @@ def run_sweep(
 ) -> SweepSummary:
     """Run (or continue) the sweep a config describes; see the module docstring.
 
-    ``max_chunks`` stops after that many chunks (for tests and trial runs); the
-    sweep can then be resumed.
+    The results folder is locked for the whole sweep (:class:`FolderInUse` if
+    another sweep has it).  ``max_chunks`` stops after that many chunks (for
+    tests and trial runs); the sweep can then be resumed.
     """
     source = None if isinstance(config, ExperimentConfig) else config
     cfg, design = plan(config)
     path = Path(out) if out is not None else cfg.output_dir
     summary = SweepSummary(path=path, n_runs=design.n_runs)
     if dry_run:
-        done = len(ResultStore(path).done_chunks())
-        summary.messages.append(describe_plan(cfg, design, path, done))
+        try:
+            done = len(ResultStore(path).done_chunks())
+        except ResultsError as exc:
+            done = 0
+            summary.messages.append(f"note: {exc}")
+        summary.messages.insert(0, describe_plan(cfg, design, path, done))
         summary.dry_run = True
         return summary
-    store, manifest = _open_store(cfg, design, path, resume, fresh, source)
+    lock = FolderLock(path)
+    lock.acquire()
+    try:
+        _run_locked(
+            cfg,
+            design,
+            source,
+            lock,
+            summary,
+            workers,
+            backend,
+            scheduler,
+            resume,
+            fresh,
+            progress,
+            max_chunks,
+        )
+    finally:
+        lock.release()
+    return summary
+
+
+def _run_locked(
+    cfg: ExperimentConfig,
+    design: Design,
+    source: str | Path | None,
+    lock: FolderLock,
+    summary: SweepSummary,
+    workers: int | None,
+    backend: str,
+    scheduler: str | None,
+    resume: bool,
+    fresh: bool,
+    progress: bool,
+    max_chunks: int | None,
+) -> None:
+    """The sweep proper, with the folder's lock held."""
+    store = _open_store(cfg, design, summary.path, resume, fresh, source)
+    manifest = store.manifest
     digest = source_digest()
     warning = _provenance_warning(manifest, digest)
     if warning:
         summary.messages.append(warning)
+    if manifest.get("status") == "running":  # we hold the lock, so its last holder is gone
+        holder = manifest.get("lock") or {}
+        summary.messages.append(
+            f"note: the sweep before this one (pid {holder.get('pid')} on host "
+            f"{holder.get('host')}) stopped without finishing; its finished chunks are kept"
+        )
+        manifest["status"] = "interrupted"
+    for earlier in manifest["sessions"]:
+        if earlier.get("status") == "running":  # that process died without a word
+            earlier["status"] = "killed"
     if manifest.get("status") == "complete":
-        store.remove_parts()
-        summary.complete, summary.skipped = True, design.n_runs
-        summary.failed_total = manifest["counts"].get("failed", 0)
-        summary.messages.append("nothing to do: this sweep is already complete")
-        return summary
+        if _check_tables(store, summary):
+            store.remove_parts()
+            summary.complete, summary.skipped = True, design.n_runs
+            summary.failed_total = manifest["counts"].get("failed", 0)
+            summary.messages.append("nothing to do: this sweep is already complete")
+            return
+        manifest["status"] = "partial"
+    _name_unusable_parts(store, summary)
 
     done = store.done_chunks()
     todo = [c for c in range(design.n_chunks) if c not in done]
@@ -326,54 +474,63 @@ def run_sweep(
         "status": "running",
         "scheduler": scheduler,
         "source_digest": digest,
+        "pid": lock.holder["pid"] if lock.holder else None,
+        "host": lock.holder["host"] if lock.holder else None,
     }
-    for earlier in manifest["sessions"]:
-        if earlier.get("status") == "running":  # that process died without a word
-            earlier["status"] = "killed"
     manifest["sessions"].append(session)
-    store.write_manifest(manifest)
+    manifest["status"] = "running"
+    manifest["lock"] = lock.holder
+    manifest["counts"]["done"] = summary.skipped
+    store.write_manifest()
 
     start = time.perf_counter()
     bar = _progress(design.n_runs, summary.skipped, cfg.name, progress)
     engine = None
     try:
-        engine = make_backend(backend, _useful_workers(backend, workers, len(todo)), scheduler)
-        session["workers"] = engine.workers
-        for task, tables in engine.map_chunks(design.chunk_tasks(todo)):
-            store.write_chunk(task.index, tables)
-            statuses = tables["runs"].column("status").to_pylist()
-            summary.executed += len(statuses)
-            summary.failed += statuses.count("failed")
-            bar.update(len(statuses))
-    except KeyboardInterrupt:
+        with _sigterm_interrupts():
+            engine = make_backend(backend, _useful_workers(backend, workers, len(todo)), scheduler)
+            session["workers"] = engine.workers
+            for task, tables in engine.map_chunks(design.chunk_tasks(todo)):
+                statuses = tables["runs"].column("status").to_pylist()
+                manifest["counts"]["done"] += len(statuses)
+                store.write_chunk(task.index, tables)
+                summary.executed += len(statuses)
+                summary.failed += statuses.count("failed")
+                bar.update(len(statuses))
+    except (KeyboardInterrupt, Terminated) as exc:
         summary.interrupted = True
-        summary.messages.append("interrupted: finished chunks are kept; resume with --resume")
+        why = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        summary.messages.append(f"{why}: finished chunks are kept; resume with --resume")
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                engine.abort()
     finally:
         bar.close()
-        if engine is not None:
+        if engine is not None and not summary.interrupted:  # an aborted engine is closed
             with contextlib.suppress(Exception):
                 engine.close()
         summary.wall_seconds = time.perf_counter() - start
-        _finish(store, manifest, session, design, summary)
-    return summary
+        _finish(store, session, design, summary)
 
 
-def _finish(
-    store: ResultStore, manifest: dict, session: dict, design: Design, summary: SweepSummary
-) -> None:
+def _finish(store: ResultStore, session: dict, design: Design, summary: SweepSummary) -> None:
     """Record the session; consolidate if every chunk is done."""
-    complete = len(store.done_chunks()) == design.n_chunks
+    manifest = store.manifest
+    done = store.done_chunks()
+    complete = len(done) == design.n_chunks
     summary.failed_total = _count_failed(store)
+    status = "interrupted" if summary.interrupted else "complete" if complete else "partial"
     session.update(
         finished=_now(),
         wall_seconds=round(summary.wall_seconds, 3),
         runs_executed=summary.executed,
         runs_failed=summary.failed,
         runs_per_second=round(summary.runs_per_second, 3),
-        status="interrupted" if summary.interrupted else ("complete" if complete else "partial"),
+        status=status,
     )
-    done_runs = sum(len(design.chunk_runs(c)) for c in store.done_chunks())
+    done_runs = sum(len(design.chunk_runs(c)) for c in done)
     manifest["counts"] = {"runs": design.n_runs, "done": done_runs, "failed": summary.failed_total}
+    manifest["lock"] = None
     if complete:
         manifest["tables"] = store.consolidate(categorical_columns())
         manifest["status"] = "complete"
@@ -381,11 +538,11 @@ def _finish(
         manifest["total_wall_seconds"] = round(
             sum(s.get("wall_seconds", 0) for s in manifest["sessions"]), 3
         )
-        store.write_manifest(manifest)
+        store.write_manifest()
         store.remove_parts()
     else:
-        manifest["status"] = "partial"
-        store.write_manifest(manifest)
+        manifest["status"] = "interrupted" if summary.interrupted else "partial"
+        store.write_manifest()
     summary.complete = complete
     if summary.failed_total:
         summary.messages.append(
