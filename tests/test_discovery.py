@@ -24,6 +24,7 @@ from copsim import analysis as an
 from copsim import discovery as ds
 from copsim import report as rp
 from copsim.cli import main
+from copsim.sweep.storage import FORMAT
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUE_POWER, TRUE_SAFETY = 0.9, 0.6
@@ -315,6 +316,7 @@ def lhs_manifest(n: int) -> dict:
     ranges = {"power_asymmetry": [0, 3], "safety": [0, 1], "identity_diversity": [0, 1]}
     sampling = {"kind": "lhs", "samples": n, "n_rows": n, "ranges": ranges, "second_order": None}
     return {
+        "format": FORMAT,
         "experiment": "discovery",
         "status": "complete",
         "config": {"report": {}},
@@ -328,6 +330,7 @@ def lhs_manifest(n: int) -> dict:
             "root_seed": 1,
         },
         "counts": {"runs": n},
+        "tables": {"runs": n},  # what a complete folder holds (its files, without checksums)
     }
 
 
