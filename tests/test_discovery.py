@@ -409,7 +409,7 @@ def test_report_of_a_multi_factor_design_has_the_discovery_section(folder):
     (section,) = [
         s for s in report.sections if s.title == "Which conditions make learning expansive?"
     ]
-    assert section.text[0].startswith("learning is expansive in ")
+    assert section.text[0].startswith("Learning is expansive in ")
     assert "in the box power_asymmetry < " in section.text[0]
     captions = [caption for caption, _ in section.tables]
     assert captions == ["The box (PRIM)", "Feature scores (extra trees; they sum to 1)"]

@@ -791,6 +791,16 @@ def discover(
             )
 
     rules, leaves = _cart(cart, x, y, mass_min, target.text, scales)
+    if boxes and not boxes[0].reached_threshold:
+        dense = leaves[(leaves["predicts"] == target.text) & (leaves["density"] >= threshold)]
+        if len(dense):
+            best = dense.sort_values("coverage", ascending=False, kind="stable").iloc[0]
+            notes.append(
+                f"PRIM stopped short of {threshold:.0%}: its peeling ends when no peel raises "
+                f"the density, which happens on plateaus when cases are few ({n_cases}); "
+                f"CART's leaf {best['rule']} reaches {best['density']:.0%} "
+                f"(coverage {best['coverage']:.0%}). More runs would settle it."
+            )
     scores = _feature_scores(feature_scoring, x, y, n_trees, seed)
     return Discovery(
         outcome=target.text,

@@ -15,6 +15,8 @@ complete.  Then one headline sentence generated from the data.  Grid and
 scenario factors get tables of means; sampled (LHS, Sobol) factors get
 continuous analysis instead: dependence plots, Spearman correlations and, for
 Sobol designs, Sobol indices with bootstrap intervals and small-sample warnings.
+Grid and sampled designs over two or more factors also get scenario discovery
+(:func:`copsim.discovery.discover`): which conditions make learning expansive.
 """
 
 from __future__ import annotations
@@ -487,7 +489,8 @@ def discovery_section(results: an.Results, figures: dict) -> Section | None:
     from copsim.discovery import plot_tradeoff
 
     box = found.box
-    sec.text.append(found.summary() + ".")
+    summary = found.summary()
+    sec.text.append(summary[0].upper() + summary[1:] + ".")
     sec.text.append(
         f"PRIM (EMA Workbench) peels the space of {', '.join(found.factors)} a little at a time, "
         "keeping the runs where expansive learning is most frequent. Coverage: the share of all "
@@ -498,6 +501,7 @@ def discovery_section(results: an.Results, figures: dict) -> Section | None:
         "useful if it did nothing. Feature scores (extra trees) rank how much each factor "
         "matters at all, inside or outside the box."
     )
+    sec.text += [f"Note: {note}" for note in found.notes]
     if box.limits:
         sec.tables.append(("The box (PRIM)", box.table()))
     sec.tables.append(("Feature scores (extra trees; they sum to 1)", found.feature_scores))
