@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -184,12 +185,42 @@ def test_cart_rules_name_both_factors_and_an_expansive_leaf(found):
 
 def test_a_condition_over_outcomes_is_an_outcome_too(runs):
     condition = "expansiveness > 0.6 and not defensiveness >= 0.5"
-    result = an.discover(runs, condition, factors=["power_asymmetry", "safety"], threshold=0.7)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = an.discover(runs, condition, factors=["power_asymmetry", "safety"], threshold=0.7)
+    assert not [w for w in seen if "ema_workbench" in w.filename]  # the library's own noise
     expected = (runs["expansiveness"] > 0.6) & ~(runs["defensiveness"] >= 0.5)
     assert result.base_rate == pytest.approx(expected.mean())
     assert result.summary().startswith(f"{condition} holds in ")
     assert result.factors == ["power_asymmetry", "safety"]
     assert json.loads(result.render("json"))["outcome"] == condition
+
+
+def test_further_boxes_only_when_they_reach_the_threshold():
+    # one true region: a second box among the runs the first leaves out is noise
+    result = an.discover(lhs_runs(800), "expansive", threshold=0.9, max_boxes=3)
+    assert len(result.boxes) == 1 and result.box.reached_threshold
+
+
+def test_two_separate_regions_give_two_boxes():
+    # Cases in two opposite corners: every edge peel cuts into one of them, so EMA's
+    # default objective stalls at once; the 'original' objective peels through the dip.
+    runs = lhs_runs(1200, seed=3)
+    power, safety = runs["power_asymmetry"], runs["safety"]
+    corners = ((power < 0.9) & (safety > 0.6)) | ((power > 2.4) & (safety < 0.25))
+    noise = np.random.default_rng(5).random(len(runs)) < 0.97
+    runs["label"] = pd.Categorical(np.where(corners & noise, "expansive", "stagnant"))
+    result = an.discover(
+        runs, "expansive", factors=["power_asymmetry", "safety"], threshold=0.9, max_boxes=3
+    )
+    assert result.objective == "original" and "'original' objective" in result.notes[0]
+    assert len(result.boxes) == 2 and all(b.density >= 0.9 for b in result.boxes)
+    first, second = ({lim.factor: lim for lim in b.limits} for b in result.boxes)
+    assert abs(first["power_asymmetry"].high - 0.9) <= 0.15
+    assert abs(first["safety"].low - 0.6) <= 0.05
+    assert abs(second["power_asymmetry"].low - 2.4) <= 0.15
+    assert abs(second["safety"].high - 0.25) <= 0.05
+    assert result.boxes[0].coverage + result.boxes[1].coverage >= 0.9
 
 
 def test_levels_and_names_read_as_levels():

@@ -32,11 +32,12 @@ or a command line cannot run code through ``--outcome``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import json
 import operator
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -513,6 +514,7 @@ class Discovery:
     cart_rules: str
     cart_leaves: pd.DataFrame
     feature_scores: pd.DataFrame
+    objective: str = "lenient1"  # the PRIM objective the box came from (see OBJECTIVES)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -562,6 +564,7 @@ class Discovery:
             "base_rate": self.base_rate,
             "factors": self.factors,
             "threshold": self.threshold,
+            "objective": self.objective,
             "boxes": [b.to_dict() for b in self.boxes],
             "trajectory": json.loads(
                 self.trajectory.to_json(orient="records", double_precision=15)
@@ -660,6 +663,16 @@ def _import_ema() -> tuple[Any, Any, Any]:
     return prim, cart, feature_scoring
 
 
+@contextlib.contextmanager
+def _quiet_library() -> Iterator[None]:
+    """Silence the warnings EMA Workbench raises from its own code (pandas deprecations
+    of calls it makes, missing optional plotting libraries): they are not the user's
+    to act on, and a command line should print its result, not them."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"ema_workbench(\.|$)")
+        yield
+
+
 def _choose(trajectory: pd.DataFrame, threshold: float) -> tuple[int, bool]:
     """The step to keep: the largest coverage among steps with density >= threshold
     (ties: fewer restricted factors, then higher density); if none reaches it, the
@@ -745,63 +758,28 @@ def discover(
 
     prim, cart, feature_scoring = _import_ema()
     scales = _scales(data[keep], names)
-    finder = prim.Prim(x, y, peel_alpha=peel_alpha, paste_alpha=peel_alpha, mass_min=mass_min)
-    boxes: list[Box] = []
-    trajectory = pd.DataFrame()
-    for i in range(max(1, max_boxes)):
-        found = finder.find_box()
-        if found is None:
-            break
-        steps = found.peeling_trajectory.reset_index(drop=True)
-        step, reached = _choose(steps, threshold)
-        if i > 0 and not reached:
-            break
-        found.select(step)
-        row = steps.loc[step]
-        limits = _limits(found.box_lims[step], finder.box_init, scales, found.p_values[step])
-        boxes.append(
-            Box(
-                limits=limits,
-                coverage=float(row["coverage"]),
-                density=float(row["density"]),
-                mass=float(row["mass"]),
-                n=int(row["n"]),
-                cases=int(row["k"]),
-                step=step,
-                reached_threshold=reached,
-            )
+    with _quiet_library():
+        boxes, trajectory, objective = _prim_boxes(
+            prim, x, y, threshold, max_boxes, peel_alpha, mass_min, scales
         )
-        if i == 0:
-            trajectory = pd.DataFrame(
-                {
-                    "step": steps.index.astype(int),
-                    "coverage": steps["coverage"].astype(float),
-                    "density": steps["density"].astype(float),
-                    "mass": steps["mass"].astype(float),
-                    "res_dim": steps["res_dim"].astype(int),
-                    "n": steps["n"].astype(int),
-                    "cases": steps["k"].astype(int),
-                    "limits": [
-                        " and ".join(lim.text for lim in _limits(lims, finder.box_init, scales))
-                        or "(no restriction)"
-                        for lims in found.box_lims
-                    ],
-                    "chosen": steps.index == step,
-                }
-            )
-
-    rules, leaves = _cart(cart, x, y, mass_min, target.text, scales)
-    if boxes and not boxes[0].reached_threshold:
-        dense = leaves[(leaves["predicts"] == target.text) & (leaves["density"] >= threshold)]
-        if len(dense):
-            best = dense.sort_values("coverage", ascending=False, kind="stable").iloc[0]
+        if objective != OBJECTIVES[0]:
             notes.append(
-                f"PRIM stopped short of {threshold:.0%}: its peeling ends when no peel raises "
-                f"the density, which happens on plateaus when cases are few ({n_cases}); "
-                f"CART's leaf {best['rule']} reaches {best['density']:.0%} "
-                f"(coverage {best['coverage']:.0%}). More runs would settle it."
+                f"PRIM's default objective ({OBJECTIVES[0]}: the gain in density per run "
+                f"peeled) stopped short of {threshold:.0%}; the box is from the "
+                f"'{objective}' objective, which did better"
             )
-    scores = _feature_scores(feature_scoring, x, y, n_trees, seed)
+        rules, leaves = _cart(cart, x, y, mass_min, target.text, scales)
+        if boxes and not boxes[0].reached_threshold:
+            dense = leaves[(leaves["predicts"] == target.text) & (leaves["density"] >= threshold)]
+            if len(dense):
+                best = dense.sort_values("coverage", ascending=False, kind="stable").iloc[0]
+                notes.append(
+                    f"PRIM stopped short of {threshold:.0%} with each of its objectives (greedy "
+                    "peeling gets stuck when cases are few, or lie in separate regions that "
+                    f"every peel cuts into); CART's leaf {best['rule']} reaches "
+                    f"{best['density']:.0%} (coverage {best['coverage']:.0%})"
+                )
+        scores = _feature_scores(feature_scoring, x, y, n_trees, seed)
     return Discovery(
         outcome=target.text,
         overall=target.overall,
@@ -815,8 +793,150 @@ def discover(
         cart_rules=rules,
         cart_leaves=leaves,
         feature_scores=scores,
+        objective=objective,
         notes=notes,
     )
+
+
+#: EMA Workbench's PRIM objectives, in the order they are tried: ``lenient1`` (its
+#: default: the gain in density per run peeled), ``lenient2`` (that gain weighted by
+#: the runs kept), ``original`` (Friedman & Fisher: the density of the box left).
+OBJECTIVES = ("lenient1", "lenient2", "original")
+
+
+def _better(a: Box, b: Box) -> bool:
+    """Is box ``a`` better than ``b``: reaching the threshold first, then more
+    coverage (both reach it) or more density (neither does)."""
+    if a.reached_threshold != b.reached_threshold:
+        return a.reached_threshold
+    if a.reached_threshold:
+        return a.coverage > b.coverage + 1e-12
+    return a.density > b.density + 1e-12
+
+
+def _prim_boxes(
+    prim: Any,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    threshold: float,
+    max_boxes: int,
+    peel_alpha: float,
+    mass_min: float,
+    scales: dict[str, Scale],
+) -> tuple[list[Box], pd.DataFrame, str]:
+    """PRIM's boxes, the first box's trajectory, and the objective of the first box.
+
+    Each box is looked for with EMA's default objective; when it falls short of
+    the threshold the other objectives are tried and the best box kept.  Every
+    objective is greedy and can stall: the default stops as soon as no peel
+    raises the density (a plateau of few cases, or cases at two opposite edges),
+    while ``original`` peels on to the smallest box and may pass through such a
+    dip.  A further box is looked for, the same way, among the runs the earlier
+    boxes leave out (as EMA's own covering does); its coverage and mass are
+    shares of all runs and cases, and the search stops at the first that does
+    not reach the threshold.
+    """
+    total_runs, total_cases = len(y), int(np.sum(y))
+    alive = np.arange(total_runs)
+    boxes: list[Box] = []
+    trajectory = pd.DataFrame()
+    first_objective = OBJECTIVES[0]
+    while len(boxes) < max(1, max_boxes) and len(alive) and y[alive].sum() > 0:
+        part_x = x.iloc[alive].reset_index(drop=True)
+        found_best = _best_box(prim, part_x, y[alive], threshold, peel_alpha, mass_min, scales)
+        if found_best is None:
+            break
+        finder, found, box, steps, name = found_best
+        if boxes and not box.reached_threshold:
+            break
+        if not boxes:
+            first_objective = name
+            trajectory = _trajectory(finder, found, steps, box.step, scales)
+        else:  # statistics of the remaining runs, as shares of all of them
+            box.coverage = box.cases / total_cases
+            box.mass = box.n / total_runs
+        boxes.append(box)
+        inside = alive[np.asarray(found.yi, dtype=int)]
+        alive = np.setdiff1d(alive, inside)
+    return boxes, trajectory, first_objective
+
+
+def _best_box(
+    prim: Any,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    threshold: float,
+    peel_alpha: float,
+    mass_min: float,
+    scales: dict[str, Scale],
+) -> tuple[Any, Any, Box, pd.DataFrame, str] | None:
+    """One box from each objective in turn until one reaches the threshold; the best."""
+    from ema_workbench.analysis.prim_util import PRIMObjectiveFunctions
+
+    best = None
+    for name in OBJECTIVES:
+        finder = prim.Prim(
+            x,
+            y.copy(),
+            obj_function=getattr(PRIMObjectiveFunctions, name.upper()),
+            peel_alpha=peel_alpha,
+            paste_alpha=peel_alpha,
+            mass_min=mass_min,
+        )
+        found = finder.find_box()
+        if found is None:
+            continue
+        box, steps = _take(finder, found, threshold, scales)
+        if best is None or _better(box, best[2]):
+            best = (finder, found, box, steps, name)
+        if box.reached_threshold:
+            break
+    if best is not None:
+        best[1].select(best[2].step)  # the box's runs (found.yi) at the step kept
+    return best
+
+
+def _trajectory(
+    finder: Any, found: Any, steps: pd.DataFrame, chosen: int, scales: dict[str, Scale]
+) -> pd.DataFrame:
+    """The peeling trajectory of a box as a table, with the limits at each step."""
+    return pd.DataFrame(
+        {
+            "step": steps.index.astype(int),
+            "coverage": steps["coverage"].astype(float),
+            "density": steps["density"].astype(float),
+            "mass": steps["mass"].astype(float),
+            "res_dim": steps["res_dim"].astype(int),
+            "n": steps["n"].astype(int),
+            "cases": steps["k"].astype(int),
+            "limits": [
+                " and ".join(lim.text for lim in _limits(lims, finder.box_init, scales))
+                or "(no restriction)"
+                for lims in found.box_lims
+            ],
+            "chosen": steps.index == chosen,
+        }
+    )
+
+
+def _take(
+    finder: Any, found: Any, threshold: float, scales: dict[str, Scale]
+) -> tuple[Box, pd.DataFrame]:
+    """The step of a found box's trajectory to keep, as a :class:`Box`."""
+    steps = found.peeling_trajectory.reset_index(drop=True)
+    step, reached = _choose(steps, threshold)
+    row = steps.loc[step]
+    box = Box(
+        limits=_limits(found.box_lims[step], finder.box_init, scales, found.p_values[step]),
+        coverage=float(row["coverage"]),
+        density=float(row["density"]),
+        mass=float(row["mass"]),
+        n=int(row["n"]),
+        cases=int(row["k"]),
+        step=step,
+        reached_threshold=reached,
+    )
+    return box, steps
 
 
 def _cart(
