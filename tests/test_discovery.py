@@ -484,3 +484,18 @@ def test_core_import_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_flags_and_names_are_levels_but_a_zero_one_grid_stays_numeric():
+    frame = pd.DataFrame(
+        {
+            "shock_severity": [0.0, 1.0, 1.0, np.nan],  # 1.0 == True, yet a number
+            "contestation": [True, False, True, True],
+            "shock_kind": ["cut", None, "stop", "cut"],
+        }
+    )
+    x = ds._factor_frame(frame, list(frame))
+    assert x["shock_severity"].dtype == np.float64
+    assert list(x["contestation"].cat.categories) == ["False", "True"]
+    assert list(x["shock_kind"].cat.categories) == ["cut", "stop"]
+    assert x["shock_kind"].isna().tolist() == [False, True, False, False]  # not the text 'nan'

@@ -311,13 +311,22 @@ def _factor_frame(runs: pd.DataFrame, factors: Sequence[str]) -> pd.DataFrame:
     out = {}
     for name in factors:
         column = runs[name]
-        if pd.api.types.is_bool_dtype(column) or set(column.dropna().unique()) <= {True, False}:
-            out[name] = pd.Categorical(column.map(str))
-        elif pd.api.types.is_numeric_dtype(column):
-            out[name] = pd.to_numeric(column).astype("float64")
+        if _is_flag(column) or not pd.api.types.is_numeric_dtype(column):
+            out[name] = pd.Categorical(column.astype(str).where(column.notna()))  # NaN stays NaN
         else:
-            out[name] = pd.Categorical(column.astype(str))
+            out[name] = pd.to_numeric(column).astype("float64")
     return pd.DataFrame(out, index=runs.index)
+
+
+def _is_flag(column: pd.Series) -> bool:
+    """A true/false column: bool dtype, or objects that are all bools (a grid of
+    ``[0.0, 1.0]`` is numbers, although ``1.0 == True``)."""
+    if pd.api.types.is_bool_dtype(column):
+        return True
+    if column.dtype != object:
+        return False
+    values = column.dropna()
+    return len(values) > 0 and all(isinstance(v, (bool, np.bool_)) for v in values)
 
 
 # ----------------------------------------------------------------------------- results
@@ -393,7 +402,7 @@ def _scales(data: pd.DataFrame, names: Sequence[str]) -> dict[str, Scale]:
     scales = {}
     for name in names:
         column = data[name]
-        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        if _is_flag(column) or not pd.api.types.is_numeric_dtype(column):
             continue
         values = np.unique(pd.to_numeric(column).dropna().to_numpy(float))
         continuous = pd.api.types.is_float_dtype(column) and len(values) > CONTINUOUS_LEVELS
