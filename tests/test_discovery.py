@@ -428,6 +428,12 @@ def test_cli_missing_folder_exits_2_without_traceback(tmp_path):
     assert "not a results folder" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_cli_folder_that_is_not_copsims_exits_2(tmp_path, capsys):
+    (tmp_path / "manifest.json").write_text('{"hello": "world"}')
+    assert main(["discover", str(tmp_path)]) == 2
+    assert "is not a copsim manifest" in capsys.readouterr().err
+
+
 def test_cli_outcome_that_never_happens_exits_1(folder, capsys):
     assert main(["discover", str(folder), "--outcome", "dissolved"]) == 1
     assert "holds in none of the 600 runs" in capsys.readouterr().err

@@ -456,6 +456,7 @@ def _discover_args(p: argparse.ArgumentParser) -> None:
 @command("discover", "which conditions make the outcome happen? (PRIM, CART)", _discover_args)
 def _discover(args: argparse.Namespace) -> int:
     from copsim import analysis as an
+    from copsim.sweep.storage import ResultsError
 
     try:
         runs = an.load(args.results).runs
@@ -463,7 +464,7 @@ def _discover(args: argparse.Namespace) -> int:
             [f.strip() for f in args.factors.split(",") if f.strip()] if args.factors else None
         )
         found = an.discover(runs, args.outcome, factors=factors, threshold=args.threshold)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ResultsError) as exc:
         return _fail(f"copsim discover: {exc}", 2)
     except an.NothingToDiscover as exc:
         return _fail(f"copsim discover: {exc}", 1)
