@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import copsim
 from copsim import Params
 from copsim.cli import main, memory_warning
 from copsim.params import ParamsError, estimated_memory_bytes
@@ -349,6 +350,13 @@ def test_workers_must_be_a_positive_count(small, capsys, workers):
     assert code == 2 and "--workers" in err
 
 
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_the_python_api_refuses_a_worker_count_that_is_not_one_or_more(small, tmp_path, workers):
+    with pytest.raises(ValueError, match="workers"):
+        copsim.sweep(small, workers=workers, progress=False)
+    assert not (tmp_path / "out").exists()
+
+
 def test_resume_and_fresh_together_is_an_error(small, capsys, tmp_path):
     code, _, err = cli(["sweep", small, "--resume", "--fresh", "--no-progress"], capsys)
     assert code == 2 and "not allowed with argument --resume" in err
@@ -494,6 +502,7 @@ def test_design_estimate_takes_the_largest_community(tmp_path):
 # process would report the parent's).
 MEASURE = """\
 import json, sys
+import copsim
 from copsim import Params
 from copsim.model import CoPModel
 

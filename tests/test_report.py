@@ -22,6 +22,7 @@ from copsim import analysis as an
 from copsim import report as rp
 from copsim.outcomes import LABELS
 from copsim.sweep.runner import run_sweep
+from copsim.sweep.storage import FORMAT
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +43,7 @@ def manifest(
         sampling["n_rows"] if sampling else 1
     )
     return {
+        "format": FORMAT,  # what copsim writes, so the folder reads as copsim's
         "experiment": "synthetic",
         "status": status,
         "config": {"report": report or {}},
@@ -63,6 +65,8 @@ def write_folder(
 ) -> Path:
     """A results folder as a complete sweep leaves it (tables consolidated)."""
     path.mkdir(parents=True, exist_ok=True)
+    tables = {"runs": len(runs), **({"steps": len(steps)} if steps is not None else {})}
+    meta = {**meta, "tables": tables}  # what a complete folder holds
     (path / "manifest.json").write_text(json.dumps(meta))
     pq.write_table(pa.Table.from_pandas(runs, preserve_index=False), path / "runs.parquet")
     if steps is not None:
@@ -140,7 +144,8 @@ def test_report_of_a_killed_sweep_says_partial_with_completeness_and_n_per_point
         text = rp.write_report(folder, fmt="md").read_text()
     head = text.split("## ")[0]
     assert "PARTIAL RESULTS" in head and "4 of 16 runs in the design (25%)" in head
-    assert "still running, or was killed" in head
+    # nobody holds the folder's lock, so the "running" manifest reads as a stopped sweep
+    assert re.search(r"killed|interrupted", head)
     assert "| runs present | 4 (25%) |" in text and "| runs in the design | 16 |" in text
     # n per design point, every point of the grid listed, the missing ones with n = 0
     cells = re.findall(r"^\| (\d) \| [\d.]+ \| [\d.]+ \| (\d+) \| 0 \| 4 \|$", text, re.M)

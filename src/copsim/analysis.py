@@ -16,7 +16,9 @@ names of design factors:
   of sampled parameters with outcomes (the quick sensitivity view of an LHS design);
 - :func:`binned_dependence`: binned partial dependence of an outcome on a
   continuous factor; :func:`sobol_warnings`: signs that a Sobol sample is too small;
-- ``plot_*``: matplotlib figures of the above.
+- ``plot_*``: matplotlib figures of the above;
+- :func:`discover` (from :mod:`copsim.discovery`): scenario discovery, PRIM boxes,
+  a CART tree and feature scores for a boolean outcome (needs the ``discover`` extra).
 
 Failed runs are kept in ``runs`` (``status == "failed"``) and left out of every
 summary; :func:`ok_runs` does that filtering.
@@ -877,3 +879,14 @@ def plot_timeseries(
 def _short(value: Any) -> str:
     """A factor level as a legend or title entry (floats to 4 significant digits)."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+# Re-exported here so that analysis is one place to look; copsim.discovery imports its
+# algorithms (the optional ``discover`` extra) only when discover() runs.
+from copsim.discovery import (  # noqa: E402, F401  (re-exports)
+    Discovery,
+    DiscoveryError,
+    MissingExtraError,
+    NothingToDiscover,
+    discover,
+)

@@ -429,6 +429,53 @@ def _viz(args: argparse.Namespace) -> int:
     return serve(args.host, port, open_browser=not args.no_open)
 
 
+# ----------------------------------------------------------------------------- discover
+def _discover_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", help="results folder written by copsim sweep")
+    p.add_argument(
+        "--outcome",
+        default="expansive",
+        help="a label (expansive, defensive, stagnant, dissolved) or a condition over outcome "
+        "columns, e.g. 'expansiveness > 0.5 and defensiveness < 0.2' (default expansive)",
+    )
+    p.add_argument(
+        "--factors",
+        default=None,
+        help="comma-separated factors (default: the parameters the design varied)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.8,
+        help="density the box should reach (default 0.8): the box kept has the most "
+        "coverage at that density",
+    )
+    p.add_argument("--format", choices=("text", "md", "json"), default="text")
+
+
+@command("discover", "which conditions make the outcome happen? (PRIM, CART)", _discover_args)
+def _discover(args: argparse.Namespace) -> int:
+    from copsim import analysis as an
+    from copsim.sweep.storage import ResultsError
+
+    try:
+        runs = an.load(args.results).runs
+        factors = (
+            [f.strip() for f in args.factors.split(",") if f.strip()] if args.factors else None
+        )
+        found = an.discover(runs, args.outcome, factors=factors, threshold=args.threshold)
+    except (FileNotFoundError, ResultsError) as exc:
+        return _fail(f"copsim discover: {exc}", 2)
+    except an.NothingToDiscover as exc:
+        return _fail(f"copsim discover: {exc}", 1)
+    except an.DiscoveryError as exc:
+        return _fail(f"copsim discover: {exc}", 2)
+    except an.MissingExtraError as exc:
+        return _fail(f"copsim discover: {exc}", 1)
+    print(found.render(args.format), end="")
+    return 0
+
+
 # ----------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""

@@ -15,6 +15,8 @@ complete.  Then one headline sentence generated from the data.  Grid and
 scenario factors get tables of means; sampled (LHS, Sobol) factors get
 continuous analysis instead: dependence plots, Spearman correlations and, for
 Sobol designs, Sobol indices with bootstrap intervals and small-sample warnings.
+Grid and sampled designs over two or more factors also get scenario discovery
+(:func:`copsim.discovery.discover`): which conditions make learning expansive.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ SPLIT_FIRST = ("scenario", "shock_severity", "shock_kind", "shock_time", "shock_
 MAX_PANELS = 6
 #: Grid designs with at most this many points list every point's n in the report.
 MAX_CELL_ROWS = 60
+#: Scenario discovery needs at least this many finished runs (PRIM's smallest box
+#: holds 5% of them: fewer, and a box is a handful of runs).
+DISCOVERY_MIN_RUNS = 50
 
 
 class PartialResultsWarning(UserWarning):
@@ -442,6 +447,75 @@ def continuous_section(results: an.Results, outcomes: list[str], figures: dict) 
     return sec
 
 
+def discovery_factors(results: an.Results) -> list[str]:
+    """The grid and sampled (LHS, Sobol) factors of the design that vary in the runs:
+    the space scenario discovery looks for a box in (scenarios are not in it)."""
+    resolved = results.manifest.get("resolved", {})
+    names = [*resolved.get("levels", {}), *(resolved.get("sampling") or {}).get("ranges", {})]
+    runs = an.ok_runs(results.runs)
+    return [n for n in dict.fromkeys(names) if n in runs and runs[n].astype(str).nunique() > 1]
+
+
+def discovery_section(results: an.Results, figures: dict) -> Section | None:
+    """Which conditions make learning expansive?  A PRIM box, its trade-off, feature scores.
+
+    Only for a grid or a sampled design over at least two factors: with one
+    factor the effect tables already say it.  Skipped with one line when the
+    ``discover`` extra is missing or the runs are too few or never (always)
+    expansive, so a report never fails for want of it.
+    """
+    factors = discovery_factors(results)
+    if len(factors) < 2 or "label" not in results.runs:
+        return None
+    sec = Section("Which conditions make learning expansive?")
+    runs = an.ok_runs(results.runs)
+    if len(runs) < DISCOVERY_MIN_RUNS:
+        sec.text.append(
+            f"Skipped: scenario discovery needs at least {DISCOVERY_MIN_RUNS} finished runs; "
+            f"there are {len(runs)}."
+        )
+        return sec
+    try:
+        found = an.discover(runs, "expansive", factors=factors)
+    except an.MissingExtraError:
+        sec.text.append(
+            "Skipped: scenario discovery needs the optional extra 'discover' "
+            "(pip install 'copsim[discover]')."
+        )
+        return sec
+    except an.NothingToDiscover as exc:
+        sec.text.append(f"Skipped: {exc}.")
+        return sec
+    from copsim.discovery import plot_tradeoff
+
+    box = found.box
+    summary = found.summary()
+    sec.text.append(summary[0].upper() + summary[1:] + ".")
+    sec.text.append(
+        f"PRIM (EMA Workbench) peels the space of {', '.join(found.factors)} a little at a time, "
+        "keeping the runs where expansive learning is most frequent. Coverage: the share of all "
+        "expansive runs inside the box; density: the share of the runs in the box that are "
+        f"expansive; mass: the share of all runs in the box ({box.mass:.0%}, {box.n} runs). The box "
+        f"shown is the one with the most coverage at a density of at least {found.threshold:.0%} "
+        "(or the densest, when none reaches it); quasi-p is the chance of a restriction this "
+        "useful if it did nothing. Feature scores (extra trees) rank how much each factor "
+        "matters at all, inside or outside the box."
+    )
+    sec.text += [f"Note: {note}" for note in found.notes]
+    if box.limits:
+        sec.tables.append(("The box (PRIM)", box.table()))
+    sec.tables.append(("Feature scores (extra trees; they sum to 1)", found.feature_scores))
+    figures["discovery_tradeoff"] = _png(plot_tradeoff(found))
+    sec.figures.append(
+        (
+            "Peeling trajectory: coverage against density, one dot per step (colour: factors "
+            "restricted); the ring is the box shown",
+            "discovery_tradeoff",
+        )
+    )
+    return sec
+
+
 def _discrete_column(
     steps: pd.DataFrame, factor: str, continuous: bool
 ) -> tuple[pd.DataFrame, str]:
@@ -536,6 +610,7 @@ def build_report(results: an.Results) -> Report:
         effects_section(results, outcomes, by, figures),
         shares_section(results, by, figures),
         continuous_section(results, outcomes, figures),
+        discovery_section(results, figures),
         timeseries_section(results, outcomes, by, figures),
         failures_section(results),
     ]

@@ -386,6 +386,12 @@ def run_sweep(
     another sweep has it).  ``max_chunks`` stops after that many chunks (for
     tests and trial runs); the sweep can then be resumed.
     """
+    if workers is not None and (
+        isinstance(workers, bool) or int(workers) != workers or workers < 1
+    ):
+        raise ValueError(f"workers = {workers!r}: expected a whole number of processes >= 1")
+    if resume and fresh:
+        raise ValueError("resume and fresh exclude each other: continue the folder or start over")
     source = None if isinstance(config, ExperimentConfig) else config
     cfg, design = plan(config)
     path = Path(out) if out is not None else cfg.output_dir
