@@ -112,14 +112,14 @@ def full_digest() -> dict[str, str]:
 
 
 EXPECTED: dict[str, str] = {
-    "march1991": "e382e605786a5e0d",
-    "bindura_eag": "317edb313eb5f040",
-    "north_south_partnership": "19266101dcacab08",
-    "ogp_workshop": "90258d7d664af52f",
-    "default": "e7ce2956ff8feaa2",
+    "march1991": "0af68768df6f98a4",
+    "bindura_eag": "510423a2f4dd299f",
+    "north_south_partnership": "da09675d9149b631",
+    "ogp_workshop": "7ff12e42142e6916",
+    "default": "4b7672c995f43bea",
     "all_switches": "0f26bdb773de4960",
-    "delay_self_funded": "52e0ad47be3fb9bd",
-    "no_social_switches": "0b01b99dad8ec3df",
+    "delay_self_funded": "3371728e203bdf18",
+    "no_social_switches": "d9ecafe7102b6043",
     "march_batch": "35ba1ab93566ef21",
 }
 

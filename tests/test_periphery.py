@@ -122,7 +122,8 @@ def test_without_the_agenda_channel_the_founding_agenda_is_the_plain_mean():
 
 def test_start_rank_by_switch():
     rank = np.linspace(0.0, 1.0, 5)
-    assert start_rank(Params(), rank) is rank  # today: the rank, whatever the asymmetry
+    unscaled = Params(start_by_power_scaled=False)
+    assert start_rank(unscaled, rank) is rank  # unscaled: the rank, whatever the asymmetry
     flat = start_rank(Params(power_in_start=False), rank)
     assert flat == pytest.approx(np.full(5, 0.5))
     at_zero = start_rank(Params(start_by_power_scaled=True, power_asymmetry=0.0), rank)
@@ -134,12 +135,12 @@ def test_start_rank_by_switch():
 def test_at_asymmetry_zero_the_scaled_start_does_not_depend_on_power():
     scaled = CoPModel(Params(start_by_power_scaled=True, power_asymmetry=0.0), rng=3)
     flat = CoPModel(Params(power_in_start=False, power_asymmetry=0.0), rng=3)
-    today = CoPModel(Params(power_asymmetry=0.0), rng=3)
+    today = CoPModel(Params(power_asymmetry=0.0, start_by_power_scaled=False), rng=3)
     start = scaled.community.members.participation
     assert np.array_equal(start, flat.community.members.participation)
     power = scaled.community.people.power[scaled.community.members.slot]
     today_start = today.community.members.participation
-    assert np.corrcoef(power, today_start)[0, 1] > 0.5  # today power sets the start
+    assert np.corrcoef(power, today_start)[0, 1] > 0.5  # unscaled, power sets the start
     assert abs(np.corrcoef(power, start)[0, 1]) < 0.3  # only the noise is left
 
 

@@ -153,10 +153,11 @@ def test_at_equal_power_the_channel_switches_change_nothing():
         assert other.outcomes() == base.outcomes()
 
 
-def test_the_defaults_are_todays_channels():
+def test_every_power_channel_is_on_by_default():
     p = Params()
-    assert (p.power_in_superiority, p.power_in_votes, p.power_in_receptiveness) == (True,) * 3
-    assert p.power_in_voice is False
+    channels = (p.power_in_superiority, p.power_in_votes, p.power_in_receptiveness)
+    assert channels == (True,) * 3
+    assert p.power_in_voice and p.power_in_legitimacy and p.power_in_agenda
 
 
 def test_superiority_drives_the_powerful_views_into_the_repertoire():

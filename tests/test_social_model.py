@@ -101,8 +101,11 @@ def test_contestation_switch():
 
 
 def test_safe_spaces_accept_challenges_unsafe_ones_exclude():
-    safe = [run(s, safety=1.0, contest_rate=0.5) for s in range(3)]
-    unsafe = [run(s, safety=0.0, contest_rate=0.5) for s in range(3)]
+    """The simple rule: acceptance is safety itself (the bindura rule, where the power
+    and standing gap counts too, is tested in test_contestation.py)."""
+    simple = dict(contest_rate=0.5, contestation_model="simple")
+    safe = [run(s, safety=1.0, **simple) for s in range(3)]
+    unsafe = [run(s, safety=0.0, **simple) for s in range(3)]
     assert all(
         m.community.records.counts["contests_won"] == m.community.records.counts["contests"]
         for m in safe
@@ -129,7 +132,8 @@ def test_funding_switch_and_shock():
 
 
 def test_conversation_as_data_moves_agendas():
-    fixed = CoPModel(Params(**SMALL, conversation_as_data=False), rng=2)
+    # no challenges either: an accepted one also moves its space's agenda (7.7)
+    fixed = CoPModel(Params(**SMALL, conversation_as_data=False, contestation=False), rng=2)
     start = fixed.agenda.copy()
     fixed.run(10)
     assert np.array_equal(fixed.agenda, start)
@@ -205,7 +209,8 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
 
 
 def test_a_community_whose_spaces_lost_every_member_still_steps():
-    model = CoPModel(Params(**SMALL, entry_rate=0.0), rng=8)
+    # no contestation: under the bindura rule the shut-out could challenge their way back in
+    model = CoPModel(Params(**SMALL, entry_rate=0.0, contestation=False), rng=8)
     model.community.members.keep(
         np.zeros(len(model.community.members), dtype=bool)
     )  # everyone shut out

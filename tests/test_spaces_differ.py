@@ -186,7 +186,10 @@ def test_an_unsafe_space_has_more_conflict_than_a_safe_one_over_seeds():
     over 6 seeds; the unsafe space must have more than twice the safe one's rate."""
     rates = np.zeros((2, 2))  # [space] -> (conflicts, conversations)
     for seed in range(6):
-        m = CoPModel(Params(**SMALL, n_spaces=2, space_safety=[0.1, 0.9]), rng=seed)
+        params = Params(
+            **SMALL, n_spaces=2, space_safety=[0.1, 0.9], organizing_across_spaces=False
+        )  # pairs within a space, so each conflict belongs to one space's safety
+        m = CoPModel(params, rng=seed)
         for _ in range(10):
             m.step()
             ex = m.community.records.last_exchange

@@ -34,6 +34,18 @@ from copsim.submodels import (
 from copsim.submodels.funding import Funder
 
 IDENTITY = {"sector": ["a", "b"], "role": ["x", "y"]}
+#: The mechanisms of the second round start off in a hand-built community, so that each
+#: test of one submodel's formula names the other mechanisms it exercises.
+SIMPLE = dict(
+    lpp_trajectory=False,
+    resource_budgets=False,
+    purpose_drift_mode="mix",
+    start_by_power_scaled=False,
+    power_in_voice=False,
+    role_play_mixing=False,
+    organizing_across_spaces=False,
+    contestation_model="simple",
+)
 
 
 def hand_built(
@@ -52,12 +64,15 @@ def hand_built(
     b = np.array(beliefs, dtype=np.int8)
     n, m = b.shape
     params = Params(
-        n_practitioners=max(n, 2),
-        n_dimensions=m,
-        n_spaces=spaces,
-        identity_dimensions=IDENTITY,
-        n_themes=2,
-        **overrides,
+        **{
+            **SIMPLE,
+            "n_practitioners": max(n, 2),
+            "n_dimensions": m,
+            "n_spaces": spaces,
+            "identity_dimensions": IDENTITY,
+            "n_themes": 2,
+            **overrides,
+        }
     )
     identity = np.array(identity or [[0, 0]] * n, dtype=np.int16)
     purpose = np.array(purpose or [[1.0, 0.0]] * n)

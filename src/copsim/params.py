@@ -695,20 +695,40 @@ class Params(BaseModel):
             return self
         unknown = set(group) - {"dimension", "category", "share", "resources", "identity"}
         if unknown or "dimension" not in group or "category" not in group:
-            raise ValueError(
+            raise _Conflict(
                 "excluded_group needs 'dimension' and 'category' and may give 'share', "
-                f"'resources', 'identity'; got {sorted(group)}"
+                f"'resources', 'identity'; got {sorted(map(str, group))}",
+                "excluded_group",
             )
-        named = {group["dimension"]: group["category"], **dict(group.get("identity", {}))}
+        if not all(isinstance(group[k], str) for k in ("dimension", "category")):
+            raise _Conflict(
+                "excluded_group: 'dimension' and 'category' must be names (text)",
+                "excluded_group",
+            )
+        identity = group.get("identity", {})
+        if not isinstance(identity, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in identity.items()
+        ):
+            raise _Conflict(
+                "excluded_group: 'identity' must map dimensions to categories", "excluded_group"
+            )
+        named = {group["dimension"]: group["category"], **identity}
         for dim, category in named.items():
             if category not in self.identity_dimensions.get(dim, ()):
-                raise ValueError(f"excluded_group: no category '{category}' on dimension '{dim}'")
+                raise _Conflict(
+                    f"excluded_group: no category '{category}' on dimension '{dim}'",
+                    "excluded_group",
+                )
         if self.identity_dimensions[group["dimension"]][0] == group["category"]:
-            raise ValueError("excluded_group: the category must not be the dimension's first")
+            raise _Conflict(
+                "excluded_group: the category must not be the dimension's first", "excluded_group"
+            )
         for key in ("share", "resources"):
             value = group.get(key, 0.5)
             if not isinstance(value, int | float) or not 0 <= value <= 1:
-                raise ValueError(f"excluded_group: '{key}' must be a number in [0, 1]")
+                raise _Conflict(
+                    f"excluded_group: '{key}' must be a number in [0, 1]", "excluded_group"
+                )
         return self
 
     @model_validator(mode="after")
@@ -727,9 +747,10 @@ class Params(BaseModel):
         for name in PER_SPACE:
             values = getattr(self, name)
             if values is not None and len(values) != self.n_spaces:
-                raise ValueError(
+                raise _Conflict(
                     f"{name} has {len(values)} value(s) but n_spaces is {self.n_spaces}: "
-                    f"give one per space, or None"
+                    f"give one per space, or None",
+                    name,
                 )
         return self
 
