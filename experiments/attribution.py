@@ -9,9 +9,11 @@ paired effect (treatment - control, 95% CI) is measured with the model as it
 is and with each mechanism of ``KNOCKOUTS`` switched off in turn, on the same
 paired seeds.  A fact is
 
-* **by construction** when a single knockout makes it disappear (the interval
-  no longer excludes 0 on the claimed side): one coded rule produces it, and
-  the table names the rule(s);
+* **by construction** when a single knockout makes it disappear: the interval no
+  longer excludes 0 on the claimed side *and* the effect shrinks to less than
+  half of its size with nothing knocked out (so a knockout that only widens the
+  interval does not count): one coded rule produces it, and the table names the
+  rule(s);
 * **emergent** when it survives the loss of every single mechanism;
 * **fails** when it does not hold with nothing knocked out.
 
@@ -102,13 +104,21 @@ def attribute(chosen: list[Comparison], seeds: int, workers: int) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+#: A knockout removes a fact when the effect keeps less than this share of its size.
+SHRUNK = 0.5
+
+
 def classify(table: pd.DataFrame) -> pd.DataFrame:
     """Per comparison: fails / by construction (naming the rules) / emergent."""
     rows = []
     for key, sub in table.groupby("key", sort=False):
         base = sub[sub["knockout"] == "none"].iloc[0]
         rest = sub[sub["knockout"] != "none"]
-        lost = rest[~rest["holds"]]["knockout"].tolist()
+        size = abs(base["mean_difference"])
+        same_side = (rest["mean_difference"] * base["mean_difference"]) > 0
+        kept = rest["mean_difference"].abs() * same_side
+        gone = ~rest["holds"].astype(bool) & (kept < SHRUNK * size)
+        lost = rest[gone]["knockout"].tolist()
         if not base["holds"]:
             cls = "fails"
         elif lost:
@@ -135,7 +145,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--keys", help="comparisons to attribute, e.g. 1a,4a (default all)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--classify", type=Path, help="only re-classify an attribution.csv written before"
+    )
     args = parser.parse_args()
+    if args.classify:
+        classes = classify(pd.read_csv(args.classify))
+        print(classes.to_string(index=False, float_format="%.3f"))
+        if args.out:
+            atomic_write(
+                args.out / "attribution_classes.csv",
+                lambda p: classes.to_csv(p, index=False, float_format="%.4g"),
+            )
+        return
     chosen = comparisons()
     if args.keys:
         wanted = {k.strip() for k in args.keys.split(",")}

@@ -26,6 +26,16 @@ def number(x: float) -> str:
     return text.replace("-", "−")
 
 
+#: Comparisons whose outcome is what the treatment's own rule computes, so no knockout
+#: of another mechanism can tell: they are by construction of the treatment itself.
+DIRECT = {
+    "7a": "groups by top theme, engagement = partners' purpose similarity",
+    "7b": "groups by top theme, engagement = partners' purpose similarity",
+    "8a": "role play pairs across identities",
+    "9a": "the agenda moves to the voiced purposes, alignment = fit with it",
+}
+
+
 def truthy(value: object) -> bool:
     """The tables write holds as yes/no (or True/False)."""
     return str(value).strip().lower() in ("yes", "true", "1")
@@ -46,7 +56,10 @@ def main() -> None:
         pd.read_csv(args.classes).set_index("key") if args.classes.exists() else pd.DataFrame()
     )
     presets = pd.read_csv(args.presets) if args.presets and args.presets.exists() else None
-    head = "| | arms (control → treatment) | outcome | claimed | control | treatment | Δ | 95% CI | holds |"
+    head = (
+        "| | arms (control → treatment) | outcome | claimed | control | treatment | Δ "
+        "| 95% CI | holds |"
+    )
     rule = "|---|---|---|---|---|---|---|---|---|"
     if not classes.empty:
         head += " class |"
@@ -64,10 +77,17 @@ def main() -> None:
             f"[{number(r.ci_low)}, {number(r.ci_high)}] | {holds} |"
         )
         if not classes.empty:
-            if r.key in classes.index:
+            if r.key in DIRECT:
+                cls = f"by construction of the treatment ({DIRECT[r.key]})"
+            elif not truthy(r.holds):
+                cls = "—"
+            elif r.key in classes.index:
                 c = classes.loc[r.key]
                 lost = c["lost_without"] if isinstance(c["lost_without"], str) else ""
-                cls = c["class"] + (f" ({lost})" if c["class"] == "by construction" else "")
+                if c["class"] == "fails":
+                    cls = "too small to attribute at the attribution's seeds"
+                else:
+                    cls = c["class"] + (f" ({lost})" if c["class"] == "by construction" else "")
             else:
                 cls = "not attributed"
             row += f" {cls} |"
