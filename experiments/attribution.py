@@ -9,12 +9,14 @@ paired effect (treatment - control, 95% CI) is measured with the model as it
 is and with each mechanism of ``KNOCKOUTS`` switched off in turn, on the same
 paired seeds.  A fact is
 
-* **by construction** when a single knockout makes it disappear: the interval no
+* **by construction** when exactly one knockout makes it disappear: the interval no
   longer excludes 0 on the claimed side *and* the effect shrinks to less than
   half of its size with nothing knocked out (so a knockout that only widens the
   interval does not count): one coded rule produces it, and the table names the
   rule(s);
-* **emergent** when it survives the loss of every single mechanism;
+* **emergent** when it needs several rules together (each of several knockouts
+  removes it: "needs several") or survives the loss of every single mechanism
+  tried ("robust");
 * **fails** when it does not hold with nothing knocked out.
 
 A knockout that would change a comparison's own treatment (e.g. switching off
@@ -121,10 +123,12 @@ def classify(table: pd.DataFrame) -> pd.DataFrame:
         lost = rest[gone]["knockout"].tolist()
         if not base["holds"]:
             cls = "fails"
+        elif len(lost) == 1:
+            cls = "by construction"  # one rule produces it
         elif lost:
-            cls = "by construction"
+            cls = "emergent, needs several"  # each of several rules is necessary
         else:
-            cls = "emergent"
+            cls = "emergent, robust"  # survives the loss of every single rule tried
         rows.append(
             {
                 "key": key,

@@ -32,6 +32,8 @@ DIRECT = {
     "7a": "groups by top theme, engagement = partners' purpose similarity",
     "7b": "groups by top theme, engagement = partners' purpose similarity",
     "8a": "role play pairs across identities",
+    "6a": "acceptance rises with safety; the accepted are drawn to the core",
+    "6b": "accepted challengers are drawn to the core; inclusion counts them",
     "9a": "the agenda moves to the voiced purposes, alignment = fit with it",
 }
 
@@ -87,7 +89,7 @@ def main() -> None:
                 if c["class"] == "fails":
                     cls = "too small to attribute at the attribution's seeds"
                 else:
-                    cls = c["class"] + (f" ({lost})" if c["class"] == "by construction" else "")
+                    cls = c["class"] + (f": {lost}" if lost else "")
             else:
                 cls = "not attributed"
             row += f" {cls} |"
