@@ -6,29 +6,17 @@ fact runs on a smaller community and a shorter horizon (40 practitioners, 50
 periods; 60 for the funding shock at period 40, 30 for the role play in periods
 10-29) with few paired seeds; a claim passes when the mean paired difference
 lies more than two standard errors on the claimed side of 0.  The seeds per
-fact are chosen from the size of each effect at this scale: with these seeds
-every asserted difference lies at least 3.5 standard errors from 0.
+fact come from ``experiments/fact_test_scale.py`` (40 seeds at this scale): with
+them every asserted difference lies at least 3.5 standard errors from 0.
 
-Two claims are weak at this scale and are checked in a reduced form:
-
-* 2a (identity diversity raises expansiveness in safe spaces): +0.057 at the
-  default scale with 200 seeds, but about one standard error at this scale.
-  Reduced claim ``2a-knowledge``: in safe spaces diversity raises what members
-  know at the end (the conversational learning that fact 2 rests on).
-* 5a (faster reification is more defensive): +0.10 at the default scale, about
-  one standard error here.  Reduced claim ``5a-novelty``: the repertoire
-  improves less on the founders (novelty, whose complement is a component of
-  defensiveness, is lower).
-
-Not asserted: the claims that fail with 200 seeds at the default scale (4c,
-6b, 6c, 8b; see the README table), and the small-but-holding 1c, 4b and 9b,
-which would need more runs than this file's time budget; the experiment covers
-them.
+Asserted: the claims that hold with 200 seeds at the default scale (README and
+ODD II.9) and whose effect at this scale is large enough for this file's budget
+(at most 48 seeds).  Not asserted: the claims that do not hold at the default
+scale (1a, 1c, 2b, 4a, 4c, 5a, 6c, 8b, 8c), and the small but holding 3a, 3c, 5c
+and 9b, which would need 75-120 seeds here; the experiment covers them.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -51,26 +39,20 @@ pytestmark = pytest.mark.slow
 
 #: The small scale of these checks (the experiment uses the defaults: 50 and 100).
 SCALE = {"n_practitioners": 40, "max_steps": 50}
-#: Paired seeds per fact, from the effect sizes at this scale.
-SEEDS = {1: 8, 2: 48, 3: 8, 4: 28, 5: 20, 6: 20, 7: 8, 8: 36, 9: 16}
+#: Paired seeds per fact, from the effect sizes at this scale (fact_test_scale.py).
+SEEDS = {1: 16, 2: 28, 3: 48, 4: 8, 5: 20, 6: 26, 7: 8, 8: 8, 9: 40}
 #: Horizons other than SCALE's: the shock strikes at 40 and is measured from 45;
 #: role play is measured over periods 10-29 (the same values as in longer runs).
 HORIZON = {3: 60, 8: 30}
 #: Comparisons of copsim.facts asserted as defined there.
-ASSERTED = ("1a", "1b", "2c", "3a", "3b", "3c", "3d", "4a", "4d", "5b", "5d", "6a", "7a", "7b")
+ASSERTED = ("1b", "2a", "2c", "3b", "3d", "4b", "4d", "5b", "5d", "6a", "6b", "7a", "7b")
 ASSERTED += ("8a", "9a")
-#: Reduced claims: (new key, comparison it modifies, outcome, claimed direction).
-REDUCED = (
-    ("2a-knowledge", "2a", Measure("mean_individual_knowledge"), +1),
-    ("5a-novelty", "5a", Measure("repertoire_novelty"), -1),
-)
 
 
 def chosen() -> list[Comparison]:
-    """The asserted comparisons and the reduced claims, at the horizon each needs."""
+    """The asserted comparisons, at the horizon each needs."""
     by_key = {c.key: c for c in comparisons()}
     out = [by_key[k] for k in ASSERTED]
-    out += [replace(by_key[k], key=new, measure=m, direction=d) for new, k, m, d in REDUCED]
     return [c.with_overrides(max_steps=HORIZON[c.fact]) if c.fact in HORIZON else c for c in out]
 
 
@@ -94,48 +76,48 @@ def check(pairs: pd.DataFrame, key: str) -> None:
 
 
 # --------------------------------------------------------------------------- the facts
-def test_fact1_power_asymmetry_makes_learning_defensive(pairs):
-    """Asymmetry 0 -> 3: defensiveness up, expansiveness down.  Inclusion (1c) is not
-    asserted: at the default scale it falls only within noise (-0.023, 95% CI
-    [-0.080, 0.034] with 200 seeds)."""
-    check(pairs, "1a")
+def test_fact1_power_asymmetry_lowers_expansiveness(pairs):
+    """Asymmetry 0 -> 3: expansiveness falls (1b).  Defensiveness (1a, +0.011, 95% CI
+    [-0.003, +0.024]) and inclusion (1c, +0.024: the wrong way) do not hold with 200
+    seeds at the default scale and are not asserted."""
     check(pairs, "1b")
 
 
 def test_fact2_diversity_helps_safe_spaces_and_hurts_unsafe_participation(pairs):
-    """Identity diversity 0.1 -> 0.9: at safety 0.9 members end up knowing more (the
-    reduced form of 2a); at safety 0.2 mean participation over the run falls."""
-    check(pairs, "2a-knowledge")
+    """Identity diversity 0.1 -> 0.9: at safety 0.9 expansiveness rises; at safety 0.2
+    mean participation over the run falls."""
+    check(pairs, "2a")
     check(pairs, "2c")
 
 
 def test_fact3_funding_cut_and_recovery_with_own_resources(pairs):
-    """An 80% cut at period 40 lowers participation after it and membership; with the
-    cut, members' own money (self_funding 0 -> 0.8) raises both."""
-    for key in ("3a", "3b", "3c", "3d"):
-        check(pairs, key)
+    """An 80% cut at period 40 leaves fewer members; with the cut, members' own money
+    (self_funding 0 -> 0.8) keeps more of them.  The participation parts (3a, 3c) hold
+    at the default scale but are too small for this file's budget."""
+    check(pairs, "3b")
+    check(pairs, "3d")
 
 
-def test_fact4_turnover_inverted_u(pairs):
-    """Turnover 0.03 beats none on expansiveness (the rise) and beats 0.3 on code
-    knowledge (the fall)."""
-    check(pairs, "4a")
+def test_fact4_too_much_turnover_destroys(pairs):
+    """Turnover 0.03 beats 0.3 on expansiveness and code knowledge (4b, 4d).  The rise
+    from no turnover (4a, 4c) does not hold at the default scale."""
+    check(pairs, "4b")
     check(pairs, "4d")
 
 
-def test_fact5_reification_speeds_convergence_and_defensiveness(pairs):
-    """Reification rate 0.005 -> 0.1: half of all repertoire changes happen sooner,
-    final code knowledge is lower, and the repertoire improves less on the founders
-    (the reduced form of 5a)."""
-    for key in ("5b", "5d", "5a-novelty"):
-        check(pairs, key)
+def test_fact5_reification_speeds_convergence(pairs):
+    """Reification rate 0.005 -> 0.1: half of all repertoire changes happen sooner and
+    the final repertoire knows less.  More defensive outcomes (5a) do not hold."""
+    check(pairs, "5b")
+    check(pairs, "5d")
 
 
-def test_fact6_contesters_reach_the_core_in_safe_spaces(pairs):
-    """Contest rate 0.3, safety 0.15 -> 0.9: contesters are core more often.  The
-    inclusion claims (6b, 6c: contestation on vs off) do not hold at the default
-    scale and are not asserted."""
+def test_fact6_contestation_in_safe_spaces_moves_the_edge_to_the_core(pairs):
+    """Contesters are core more often in safe spaces (6a), and in a safe space
+    contestation raises the inclusion of everyone who started at the edge (6b).  In
+    an unsafe space it raises inclusion too (6c does not hold) and is not asserted."""
     check(pairs, "6a")
+    check(pairs, "6b")
 
 
 def test_fact7_shared_challenge_engages_more(pairs):
@@ -146,15 +128,14 @@ def test_fact7_shared_challenge_engages_more(pairs):
 
 def test_fact8_role_play_raises_cross_identity_exchange(pairs):
     """Role play in periods 10-29 raises cross-identity exchange in that window.  Its
-    effect on final expansiveness (8b: +0.007, 95% CI [-0.004, 0.018] with 200 seeds at
-    the default scale) does not hold and is not asserted."""
+    effect on expansiveness, at the end of the run (8b) or of the window (8c), does not
+    hold and is not asserted."""
     check(pairs, "8a")
 
 
 def test_fact9_conversation_as_data_aligns_purposes(pairs):
-    """Conversation as data raises final purpose alignment.  Retention (9b: +0.016,
-    95% CI [0.005, 0.026] with 200 seeds at the default scale) is too small an effect
-    for this file's budget and is not asserted."""
+    """Conversation as data raises final purpose alignment.  Retention (9b) holds at the
+    default scale but is too small an effect for this file's budget."""
     check(pairs, "9a")
 
 
