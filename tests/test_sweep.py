@@ -306,3 +306,10 @@ def test_manifest_notes_when_the_source_changed_between_sessions(reference):
     assert _provenance_warning({"source_digest": digest}, digest) is None
     note = _provenance_warning({"source_digest": "0" * 16, "git": {"commit": "abc"}}, digest)
     assert "source has changed" in note and "--fresh" in note
+
+
+def test_a_fresh_folder_gets_no_note_about_an_earlier_sweep(tmp_path):
+    """Only a folder an earlier sweep left 'running' is reported as stopped early."""
+    summary = run_sweep(write_config(tmp_path, name="fresh"), workers=1, progress=False)
+    assert summary.complete
+    assert not any("stopped without finishing" in m for m in summary.messages)

@@ -448,7 +448,8 @@ def _run_locked(
     warning = _provenance_warning(manifest, digest)
     if warning:
         summary.messages.append(warning)
-    if manifest.get("status") == "running":  # we hold the lock, so its last holder is gone
+    stale = manifest.get("status") == "running" and manifest.get("sessions")
+    if stale:  # a folder left "running" by an earlier sweep: we hold the lock, it is gone
         holder = manifest.get("lock") or {}
         summary.messages.append(
             f"note: the sweep before this one (pid {holder.get('pid')} on host "
