@@ -51,7 +51,7 @@ units of the reference's spread (its interquartile range) of that index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -92,7 +92,6 @@ class Baseline:
     diversity: float  # initial belief diversity
     powerful_view: np.ndarray  # (S, m) initial view of each space's most powerful tenth
     codified: np.ndarray  # (m,) bool: dimensions a repertoire can hold (not tacit)
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def powerful_view(beliefs: np.ndarray, power: np.ndarray, membership: np.ndarray) -> np.ndarray:
@@ -167,14 +166,6 @@ def gmean(*parts: float) -> float:
         return 0.0
     values = np.clip(np.asarray(parts, dtype=np.float64), 0.0, 1.0)
     return float(np.prod(values) ** (1.0 / values.size))
-
-
-def margins(expansiveness: float, defensiveness: float) -> tuple[float, float]:
-    """Each index's distance above its threshold, in units of the reference's spread."""
-    return (
-        (expansiveness - EXPANSIVE_AT) / EXPANSIVE_SPREAD,
-        (defensiveness - DEFENSIVE_AT) / DEFENSIVE_SPREAD,
-    )
 
 
 def classify(
