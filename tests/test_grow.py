@@ -130,3 +130,45 @@ def test_the_command_line_refuses_a_middle_insertion_with_exit_code_2(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "inserted in the middle" in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+SAMPLED = """\
+name: sampled
+base:
+  preset: march1991
+  params: {{n_practitioners: 8, n_dimensions: 8}}
+design:
+  {kind}:
+    samples: {samples}
+    ranges: {{socialization_rate: [0.1, 0.9]}}
+replicates: 1
+seed: 5
+steps: 5
+stop: horizon
+model: copsim.model:CoPModel
+output: {out}
+"""
+
+
+def test_a_larger_sobol_n_grows_and_more_lhs_samples_are_refused(tmp_path):
+    out, fresh_out = tmp_path / "sobol", tmp_path / "sobol-fresh"
+    small = tmp_path / "small.yaml"
+    small.write_text(SAMPLED.format(kind="sobol", samples=2, out=out))
+    big = tmp_path / "big.yaml"
+    big.write_text(SAMPLED.format(kind="sobol", samples=4, out=out))
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(SAMPLED.format(kind="sobol", samples=4, out=fresh_out))
+    first = run_sweep(small, workers=1, progress=False)
+    grown = run_sweep(big, workers=1, progress=False)
+    assert grown.skipped == first.executed and grown.executed == first.executed
+    run_sweep(fresh, workers=1, progress=False)
+    pd.testing.assert_frame_equal(
+        sorted_table(out, "runs"), sorted_table(fresh_out, "runs"), check_exact=True
+    )
+
+    lhs = tmp_path / "lhs"
+    (tmp_path / "lhs3.yaml").write_text(SAMPLED.format(kind="lhs", samples=3, out=lhs))
+    (tmp_path / "lhs5.yaml").write_text(SAMPLED.format(kind="lhs", samples=5, out=lhs))
+    run_sweep(tmp_path / "lhs3.yaml", workers=1, progress=False)
+    with pytest.raises(GrowthRefused, match="more LHS samples"):
+        run_sweep(tmp_path / "lhs5.yaml", workers=1, progress=False)
