@@ -172,3 +172,44 @@ def test_a_larger_sobol_n_grows_and_more_lhs_samples_are_refused(tmp_path):
     run_sweep(tmp_path / "lhs3.yaml", workers=1, progress=False)
     with pytest.raises(GrowthRefused, match="more LHS samples"):
         run_sweep(tmp_path / "lhs5.yaml", workers=1, progress=False)
+
+
+# ----------------------------------------------------------------------------- replication
+def test_the_report_shows_n_and_ci_half_width_per_cell_and_flags_wide_ones(tmp_path):
+    from copsim import report as rp
+
+    out = tmp_path / "results"
+    run_sweep(config(tmp_path, "small", out, **SMALL), workers=1, progress=False)
+    results = copsim.load(out)
+    table, outcomes, target = rp.replication_table(results)
+    assert target == 0.05
+    assert "expansiveness" in outcomes and "defensiveness" in outcomes
+    assert len(table) == 4 and table["n"].tolist() == [2, 2, 2, 2]
+    assert {"socialization_rate", "turnover_rate", "expansiveness ±"} <= set(table.columns)
+    # the half-width is half the width of the report's own interval
+    summary = copsim.analysis.summarize(
+        results.runs, ["socialization_rate", "turnover_rate"], outcomes
+    )
+    row = summary[
+        (summary["outcome"] == "expansiveness")
+        & (summary["socialization_rate"] == 0.2)
+        & (summary["turnover_rate"] == 0.0)
+    ].iloc[0]
+    mine = table[(table["socialization_rate"] == 0.2) & (table["turnover_rate"] == 0.0)].iloc[0]
+    assert mine["expansiveness ±"] == pytest.approx((row["ci_high"] - row["ci_low"]) / 2)
+    flagged = table["wider than target"] != ""
+    wide = table[[f"{o} ±" for o in outcomes]].fillna(float("inf")).max(axis=1) > target
+    assert flagged.tolist() == wide.tolist()
+    report = rp.build_report(results)
+    section = next(s for s in report.sections if s.title == "Replication")
+    assert "Target: 0.05" in section.text[0]
+    assert "report.target_ci" in rp.render_markdown(report)
+
+    # a generous target flags nothing
+    text = (tmp_path / "small.yaml").read_text() + "report:\n  target_ci: 1000\n"
+    (tmp_path / "loose.yaml").write_text(text.replace(str(out), str(tmp_path / "loose")))
+    run_sweep(tmp_path / "loose.yaml", workers=1, progress=False)
+    loose = copsim.load(tmp_path / "loose")
+    table, _, target = rp.replication_table(loose)
+    assert target == 1000 and (table["wider than target"] == "").all()
+    assert "Every one of the 4 cells" in " ".join(rp.replication_section(loose).text)
