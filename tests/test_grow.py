@@ -97,6 +97,25 @@ def test_a_partial_sweep_grows_too(tmp_path):
     )
 
 
+def test_an_interrupted_growth_resumes_and_cannot_grow_again_until_done(tmp_path):
+    out = tmp_path / "results"
+    run_sweep(config(tmp_path, "small", out, **SMALL), workers=1, progress=False)
+    grown = config(tmp_path, "grown", out, **GROWN)
+    part = run_sweep(grown, workers=1, progress=False, max_chunks=2)
+    assert not part.complete and (out / "carried" / "runs.parquet").exists()
+    bigger = config(tmp_path, "bigger", out, social="[0.2, 0.8, 0.5]", replicates=5)
+    with pytest.raises(GrowthRefused, match="has not finished yet"):
+        run_sweep(bigger, workers=1, progress=False)
+    rest = run_sweep(grown, workers=1, progress=False)
+    assert rest.complete and part.executed + rest.executed == 16
+    fresh_out = tmp_path / "fresh"
+    run_sweep(config(tmp_path, "fresh", fresh_out, **GROWN), workers=1, progress=False)
+    for name in ("runs", "steps"):
+        pd.testing.assert_frame_equal(
+            sorted_table(out, name), sorted_table(fresh_out, name), check_exact=True, obj=name
+        )
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
