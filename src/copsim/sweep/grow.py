@@ -15,7 +15,6 @@ from scratch with the new config.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -25,7 +24,14 @@ import pyarrow.parquet as pq
 from copsim.sweep.config import ExperimentConfig
 from copsim.sweep.design import ChunkTask, Design
 from copsim.sweep.execution import categorical_columns
-from copsim.sweep.storage import TABLES, ResultStore, SweepError, file_digest, unified_schema
+from copsim.sweep.storage import (
+    TABLES,
+    ResultStore,
+    SweepError,
+    conform,
+    file_digest,
+    unified_schema,
+)
 
 #: Config fields that do not decide any result (left out of the comparison).
 _IGNORED = {"output", "description", "report", "allow_huge"}
@@ -56,10 +62,10 @@ def _what_differs(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     out: list[str] = []
     labels = {
         "seed": "the root seed",
-        "steps": "steps",
+        "steps": "the number of steps",
         "stop": "the stop rule",
         "model": "the model",
-        "chunk_size": "chunk_size",
+        "chunk_size": "the chunk_size",
         "common_random_numbers": "common_random_numbers",
         "record": "what is recorded (record)",
     }
@@ -72,7 +78,7 @@ def _what_differs(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             po, pn = old["base"].get("params", {}), new["base"].get("params", {})
             names = sorted(k for k in set(po) | set(pn) if po.get(k) != pn.get(k))
             if names:
-                out.append(f"base parameter {', '.join(names)}")
+                out.append(f"the base parameter {', '.join(names)}")
         elif key == "design":
             for part in sorted(set(old["design"]) | set(new["design"])):
                 a, b = old["design"].get(part), new["design"].get(part)
@@ -95,7 +101,7 @@ def growth_problem(old_cfg: ExperimentConfig, cfg: ExperimentConfig) -> str | No
     """``None`` if ``cfg`` only adds runs to ``old_cfg``; otherwise what forbids reuse, in words."""
     changed = _what_differs(_comparable(old_cfg), _comparable(cfg))
     if changed:
-        return f"a changed {'; a changed '.join(changed)}"
+        return f"a change in {'; in '.join(changed)}"
     if cfg.replicates < old_cfg.replicates:
         return f"fewer replicates ({old_cfg.replicates} -> {cfg.replicates})"
     old_grid, grid = old_cfg.design.grid or {}, cfg.design.grid or {}
@@ -248,7 +254,7 @@ class Carried:
                     f"{store.root / rel} {problem}: the runs carried over from before the "
                     "sweep grew are lost; start again with --fresh"
                 )
-            tables[name] = pq.read_table(Path(store.root) / rel)
+            tables[name] = pq.read_table(store.root / rel)
         runs = set(tables["runs"].column("run").to_pylist()) if "runs" in tables else set()
         return cls(tables, runs)
 
@@ -279,8 +285,6 @@ class Carried:
             if not pieces:
                 continue
             schema = unified_schema([p.schema for p in pieces], [])
-            from copsim.sweep.storage import conform
-
             merged = pa.concat_tables([conform(p, schema) for p in pieces])
             out[name] = merged.sort_by("run")
         return out
