@@ -245,10 +245,10 @@ def _check_growth(existing: dict, cfg: ExperimentConfig, out: Path) -> None:
         problem = grow.growth_problem(old_cfg, cfg)
     if problem is not None:
         raise grow.GrowthRefused(
-            f"{out} holds results of a different experiment or config, and {problem} cannot "
-            "reuse its finished runs (a sweep can only grow: more replicates, levels added at "
-            "the end of the outermost grid factor, a larger Sobol N); use another output "
-            "folder, or --fresh to discard them"
+            f"{out} holds results of a different experiment or config whose finished runs "
+            f"this config cannot reuse: {problem}. A sweep can only grow (more replicates, "
+            "levels added at the end of the outermost grid factor, a larger Sobol N); use "
+            "another output folder, or --fresh to discard them"
         )
 
 
