@@ -369,6 +369,98 @@ def effects_section(
     return sec
 
 
+#: The target 95% CI half-width when the config's ``report.target_ci`` does not say.
+DEFAULT_TARGET_CI = 0.05
+
+
+def replication_outcomes(results: an.Results) -> list[str]:
+    """The outcomes whose precision the replication check reports (those present and numeric)."""
+    runs = results.runs
+    present = [
+        o for o in PREFERRED_OUTCOMES if o in runs and pd.api.types.is_numeric_dtype(runs[o])
+    ]
+    return present or headline_outcomes(results)
+
+
+def replication_factors(results: an.Results) -> list[str]:
+    """The factors that make a design cell: every discrete design factor (scenario, grid)."""
+    levels = results.manifest.get("resolved", {}).get("levels", {})
+    return [f for f in levels if f in results.runs]
+
+
+def target_ci(results: an.Results) -> float:
+    """The half-width a cell's 95% CI should not exceed (``report.target_ci``)."""
+    value = (results.manifest.get("config", {}).get("report") or {}).get("target_ci")
+    return float(value) if value is not None else DEFAULT_TARGET_CI
+
+
+def replication_table(results: an.Results) -> tuple[pd.DataFrame, list[str], float]:
+    """Per design cell: n and the 95% CI half-width of each outcome, and whether it is too wide.
+
+    The half-width is half the interval's width (the interval of
+    :func:`copsim.analysis.summarize`, on the logit scale for outcomes on
+    [0, 1], so it can be asymmetric).  A cell with fewer than two finished
+    runs has no interval and is flagged.  Returns the table (one row per cell,
+    widest first), the outcomes, and the target.
+    """
+    outcomes = replication_outcomes(results)
+    by = replication_factors(results)
+    target = target_ci(results)
+    summary = an.summarize(results.runs, by, outcomes)
+    summary["half_width"] = (summary["ci_high"] - summary["ci_low"]) / 2
+    summary["outcome"] = summary["outcome"].astype(str)
+    if by:
+        wide = summary.pivot(index=by, columns="outcome", values="half_width")
+        counts = summary.groupby(by, observed=True, sort=True)["n"].max().reindex(wide.index)
+        table = wide.reindex(columns=outcomes).reset_index()
+    else:
+        counts = pd.Series([summary["n"].max()])
+        table = summary.set_index("outcome")[["half_width"]].T.reindex(columns=outcomes)
+        table = table.reset_index(drop=True)
+    table.columns.name = None
+    table.insert(len(by), "n", counts.to_numpy().astype(int))
+    too_wide = [
+        ", ".join(o for o in outcomes if not (row[o] <= target))  # NaN (n < 2) counts as too wide
+        for _, row in table.iterrows()
+    ]
+    table["wider than target"] = too_wide
+    order = table[outcomes].fillna(np.inf).max(axis=1).sort_values(ascending=False, kind="stable")
+    table = table.loc[order.index].reset_index(drop=True)
+    table = table.rename(columns={o: f"{o} ±" for o in outcomes})
+    return table, outcomes, target
+
+
+def replication_section(results: an.Results) -> Section | None:
+    """Are the replicates enough?  n and CI half-width per design cell, against the target."""
+    if an.ok_runs(results.runs).empty:
+        return None
+    table, outcomes, target = replication_table(results)
+    if not outcomes:
+        return None
+    sec = Section("Replication")
+    flagged = int((table["wider than target"] != "").sum())
+    cells = len(table)
+    sec.text.append(
+        f"Each design cell's n (finished runs) and the half-width of the 95% confidence "
+        f"interval of its mean {', '.join(outcomes)} (the ± columns), widest first. Target: "
+        f"{target:g} (report.target_ci in the config)."
+    )
+    if flagged:
+        sec.text.append(
+            f"{flagged} of {cells} cells have an interval wider than the target on at least "
+            "one outcome (a cell with one run has none): more replicates would narrow them "
+            "(raise replicates and run the same sweep again; the finished runs are kept)."
+        )
+    else:
+        sec.text.append(f"Every one of the {cells} cells is within the target.")
+    shown = table.head(MAX_CELL_ROWS)
+    caption = "95% CI half-width per design cell"
+    if cells > MAX_CELL_ROWS:
+        caption += f" (the {MAX_CELL_ROWS} widest of {cells})"
+    sec.tables.append((caption, shown))
+    return sec
+
+
 def shares_section(results: an.Results, by: list[str], figures: dict) -> Section | None:
     """How often each label (expansive, defensive, ...) occurred, by factor."""
     if "label" not in results.runs:
@@ -608,6 +700,7 @@ def build_report(results: an.Results) -> Report:
         status_section(results, comp),
         design_section(results, comp),
         effects_section(results, outcomes, by, figures),
+        replication_section(results),
         shares_section(results, by, figures),
         continuous_section(results, outcomes, figures),
         discovery_section(results, figures),

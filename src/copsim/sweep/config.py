@@ -280,6 +280,12 @@ class ReportSpec(_Section):
     title: str | None = Field(None, description="report title")
     outcomes: list[str] | None = Field(None, description="outcome columns for the tables")
     by: list[str] | None = Field(None, description="design factors to group by, in order")
+    target_ci: float = Field(
+        0.05,
+        gt=0,
+        le=1e12,
+        description="flag design cells whose 95% CI half-width on a headline outcome is wider",
+    )
 
 
 class ExperimentConfig(_Section):

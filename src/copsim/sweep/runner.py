@@ -29,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from copsim.sweep import grow
 from copsim.sweep.backends import default_workers, make_backend
 from copsim.sweep.config import ExperimentConfig, load_config
 from copsim.sweep.design import Design
@@ -219,17 +220,36 @@ def _open_store(
         _refuse_unlisted(store)
         store.write_manifest(new_manifest(cfg, design, source))
     else:
-        if existing.get("fingerprint") != design.fingerprint():
-            raise SweepError(
-                f"{out} holds results of a different experiment or config "
-                f"(fingerprint {existing.get('fingerprint')} vs {design.fingerprint()}); "
-                "use another output folder, or --fresh to discard them"
-            )
+        grows = existing.get("fingerprint") != design.fingerprint()
+        if grows:
+            _check_growth(existing, cfg, out)
         _refuse_unlisted(store)
+        if grows:
+            grow.carry_over(store, design, new_manifest(cfg, design, source))
         if store.record_checksums():  # files adopted from an older manifest get theirs now
             store.write_manifest()
     store.remove_temp_files()
     return store
+
+
+def _check_growth(existing: dict, cfg: ExperimentConfig, out: Path) -> None:
+    """Refuse a folder of another config unless the new config only grows it (see grow.py)."""
+    problem = None
+    try:
+        old_cfg = ExperimentConfig.model_validate(existing.get("config") or {})
+        if Design(old_cfg).fingerprint() != existing.get("fingerprint"):
+            problem = "its runs were made with presets or settings this copsim no longer has"
+    except (ValueError, TypeError, KeyError) as exc:
+        problem = f"its recorded config cannot be read back ({exc})"
+    if problem is None:
+        problem = grow.growth_problem(old_cfg, cfg)
+    if problem is not None:
+        raise grow.GrowthRefused(
+            f"{out} holds results of a different experiment or config whose finished runs "
+            f"this config cannot reuse: {problem}. A sweep can only grow (more replicates, "
+            "levels added at the end of the outermost grid factor, a larger Sobol N); use "
+            "another output folder, or --fresh to discard them"
+        )
 
 
 def _check_tables(store: ResultStore, summary: SweepSummary) -> bool:
@@ -474,6 +494,17 @@ def _run_locked(
     if max_chunks is not None:
         todo = todo[:max_chunks]
     summary.skipped = sum(len(design.chunk_runs(c)) for c in done)
+    carried = grow.Carried.load(store)
+    tasks: list[Any] = todo
+    if carried is not None:  # a grown sweep: run only what each chunk lacks
+        summary.skipped += sum(carried.in_chunk(design, c) for c in todo)
+        tasks = []
+        for c in todo:
+            task = carried.task(design, c)
+            if task is None:
+                store.write_chunk(c, carried.merge(design, c, {}))
+            else:
+                tasks.append(task)
     session = {
         "started": _now(),
         "backend": backend,
@@ -495,11 +526,14 @@ def _run_locked(
     engine = None
     try:
         with _sigterm_interrupts():
-            engine = make_backend(backend, _useful_workers(backend, workers, len(todo)), scheduler)
+            engine = make_backend(backend, _useful_workers(backend, workers, len(tasks)), scheduler)
             session["workers"] = engine.workers
-            for task, tables in engine.map_chunks(design.chunk_tasks(todo)):
+            work = design.chunk_tasks(todo) if carried is None else iter(tasks)
+            for task, tables in engine.map_chunks(work):
                 statuses = tables["runs"].column("status").to_pylist()
                 manifest["counts"]["done"] += len(statuses)
+                if carried is not None:
+                    tables = carried.merge(design, task.index, tables)
                 store.write_chunk(task.index, tables)
                 summary.executed += len(statuses)
                 summary.failed += statuses.count("failed")
@@ -547,6 +581,7 @@ def _finish(store: ResultStore, session: dict, design: Design, summary: SweepSum
         )
         store.write_manifest()
         store.remove_parts()
+        grow.drop_carried(store)
     else:
         manifest["status"] = "interrupted" if summary.interrupted else "partial"
         store.write_manifest()
