@@ -55,7 +55,7 @@ def build(params: Params, rng: np.random.Generator) -> Community:
     c.baseline = outcomes.Baseline(
         beliefs=beliefs.copy(),
         diversity=metrics.belief_diversity(beliefs),
-        powerful_view=outcomes.powerful_view(beliefs, power, _dense_membership(spaces.members)),
+        powerful_view=outcomes.powerful_view(beliefs, power, spaces.members.mask()),
         codified=~tacit,
     )
     return c
@@ -168,7 +168,3 @@ def _found_spaces(c: Community) -> None:
     else:  # March: one code, everyone a full member
         mb.add(np.zeros(n, dtype=np.int64), np.arange(n), 1.0, 1.0)
     c.spaces.founding_mass = np.maximum(mb.per_space(mb.participation), 1e-9)
-
-
-def _dense_membership(mb: Memberships) -> np.ndarray:
-    return mb.dense(np.ones(len(mb), dtype=bool), fill=False)

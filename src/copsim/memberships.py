@@ -109,6 +109,10 @@ class Memberships:
         home[self.slot[top]] = top
         return home
 
+    def mask(self) -> np.ndarray:
+        """A (S, N) bool array: who belongs to which space (for views and the baseline)."""
+        return self.dense(np.ones(len(self), dtype=bool), fill=False)
+
     def dense(self, values: np.ndarray, fill=0.0) -> np.ndarray:
         """A (S, N) array of a per-membership quantity (for views and tests)."""
         out = np.full((self.n_spaces, self.n_slots), fill, dtype=np.asarray(values).dtype)

@@ -122,8 +122,7 @@ class Readout:
     @property
     def membership(self) -> np.ndarray:
         """(S, N) bool: who belongs to which space (a dense copy)."""
-        mb = self.community.members
-        return mb.dense(np.ones(len(mb), dtype=bool), fill=False)
+        return self.community.members.mask()
 
     @property
     def participation(self) -> np.ndarray:
