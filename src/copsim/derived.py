@@ -10,7 +10,7 @@ when one of those versions has moved.  That is the one invalidation rule:
 |---|---|
 | home membership / space / participation | ``members.version``, ``members.home_round`` |
 | power weights, receptiveness | ``people.version`` (power is fixed while present); receptiveness is 1 with ``power_in_receptiveness`` off |
-| power rank | ``people.version`` (stayers keep their order, newcomers are inserted) |
+| power rank | ``people.version`` (one batched sort of each run's block) |
 | unit purposes | ``people.purpose_version`` |
 | purpose fit | ``members.version``, ``people.purpose_version``, ``spaces.agenda_version`` |
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from copsim import population as pop
+from copsim.layout import Layout
 from copsim.memberships import Memberships
 from copsim.state import People, Spaces
 
@@ -38,9 +39,12 @@ def at_home(values: np.ndarray, pair: np.ndarray, outside: float) -> np.ndarray:
 class Derived:
     """Cached values derived from the state, each recomputed when its versions move."""
 
-    def __init__(self, people: People, spaces: Spaces, asymmetry: float) -> None:
+    def __init__(
+        self, people: People, spaces: Spaces, asymmetry: float | np.ndarray, layout: Layout
+    ) -> None:
         self.people, self.spaces = people, spaces
-        self.asymmetry = asymmetry
+        self.asymmetry = asymmetry  # a scalar, or one value per slot (runs differ)
+        self.layout = layout
         self._home_key = self._power_key = self._rank_key = self._fit_key = None
         self._purpose_key: int | None = None
         self._home_space_of: np.ndarray | None = None
@@ -82,7 +86,9 @@ class Derived:
     def _refresh_power(self) -> None:
         if self._power_key == self.people.version:
             return
-        self._power_w = pop.power_weights(self.people.power, self.people.present, self.asymmetry)
+        self._power_w = pop.power_weights(
+            self.layout, self.people.power, self.people.present, self.asymmetry
+        )
         self._receptiveness = np.minimum(1.0, 1.0 / np.maximum(self._power_w, 1e-12))
         self._power_key = self.people.version
 
@@ -105,18 +111,11 @@ class Derived:
         return self._receptiveness
 
     def power_rank(self) -> np.ndarray:
-        """Per slot: power rank among those present, -1 (least) to +1 (most), 0 if absent."""
+        """Per slot: power rank among those present in its run, -1 (least) to +1
+        (most), 0 if absent."""
         people = self.people
         if self._rank_key != people.version:
-            if self._rank_key is None:
-                self._power_order = pop.power_order(people.power, people.present)
-            else:  # keep the stayers' order, insert the newcomers
-                stayed = people.present & (people.occupant == self._rank_occupant)
-                self._power_order = pop.update_power_order(
-                    self._power_order, stayed, people.power, people.present
-                )
-            self._rank_occupant = people.occupant.copy()
-            self._power_rank = pop.rank_of(self._power_order, people.size)
+            self._power_rank = pop.power_rank(self.layout, people.power, people.present)
             self._rank_key = people.version
         return self._power_rank
 

@@ -34,6 +34,7 @@ class Event:
 
     step: int
     kind: str
+    run: int = 0  # the community it happened in (its index in the ensemble)
     space: int | None = None
     practitioner: int | None = None  # the slot of the practitioner it is about
     outcome: str | None = None

@@ -1,7 +1,9 @@
 """Initialization (ODD II.5, and Part I 5 with the social layer off).
 
-Builds the :class:`copsim.state.Community` for a parameter set from one random
-generator, in a fixed order of draws: reality, beliefs, then (social layer on)
+Builds the :class:`copsim.state.Community` of K runs (an ensemble; one run for
+``CoPModel``) from their parameters and run keys.  Every draw is keyed
+(:mod:`copsim.draws`), so the order of the steps below does not matter to the
+numbers: reality, beliefs, then (social layer on)
 the founders' identities, purposes and resources, their constellations of
 spaces and starting participation (by power rank: the powerful convenors start
 nearer the core; see :func:`start_rank` for the power-in-start switches), and the convenors' agendas; then the starting cohort that
@@ -10,15 +12,19 @@ nearer the core; see :func:`start_rank` for the power-in-start switches), and th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from copsim import knowledge as kn
 from copsim import learning, metrics, outcomes, schedule
 from copsim import population as pop
 from copsim.derived import Derived
+from copsim.draws import Draws
+from copsim.layout import Layout
 from copsim.memberships import Memberships
-from copsim.params import Params
-from copsim.state import Community, People, Spaces, World
+from copsim.params import ENSEMBLE_VARYING, Params
+from copsim.state import Community, People, Records, Spaces, World
 from copsim.submodels import agendas, membership
 from copsim.submodels.funding import Funder
 
@@ -30,45 +36,101 @@ START_NOISE = 0.05
 POWER_COHORT = 1 / 3
 
 
-def build(params: Params, rng: np.random.Generator) -> Community:
-    """The community at period 0."""
-    p = params
-    reality = kn.draw_reality(rng, (p.n_dimensions,))
-    beliefs = kn.draw_beliefs(rng, (p.n_practitioners, p.n_dimensions))
+def shared_and_varying(params: Sequence[Params]) -> tuple[Params, dict[str, np.ndarray]]:
+    """The parameters an ensemble's runs share, and (K,) values of those that differ.
+
+    Only names in ``ENSEMBLE_VARYING`` may differ; runs that differ in anything
+    else (a size, a switch, a choice) cannot share arrays and are refused here
+    (the sweep engine groups them into separate ensembles, :mod:`copsim.ensemble`).
+    """
+    first = params[0]
+    if len(params) == 1:
+        return first, {}
+    dumps = [q.model_dump() for q in params]
+    varying: dict[str, np.ndarray] = {}
+    for name, value in dumps[0].items():
+        values = [d[name] for d in dumps]
+        if all(v == value for v in values[1:]):
+            continue
+        if name not in ENSEMBLE_VARYING:
+            raise ValueError(
+                f"an ensemble's runs must share {name!r} (got {sorted(set(map(repr, values)))});"
+                " group runs by it"
+            )
+        varying[name] = np.asarray(values, dtype=np.float64)
+    return first, varying
+
+
+def build(params: Params | Sequence[Params], keys: Sequence[int] | np.ndarray) -> Community:
+    """K communities at period 0, one per (parameters, run key), in one set of arrays.
+
+    Every draw is keyed by (run key, site, local element) (:mod:`copsim.draws`), so
+    each community is the same whether built alone or beside others.
+    """
+    params = [params] if isinstance(params, Params) else list(params)
+    p, varying = shared_and_varying(params)
+    keys = np.asarray(keys, dtype=np.uint64).reshape(-1)
+    if keys.size != len(params):
+        if len(params) != 1:
+            raise ValueError(f"{len(params)} parameter sets for {keys.size} run keys")
+        params = params * keys.size
+    n_spaces = p.n_spaces if p.social_layer else 1
+    layout = Layout(keys.size, p.n_practitioners, n_spaces, p.n_dimensions)
+    c = Community(p, Draws(keys), layout, None, None, None, None, varying=varying)
+    c.records = Records(runs=layout.runs)
+    c.run_ids = np.arange(layout.runs)
+    reality = _reality(c)
+    beliefs = _initial_beliefs(c)
     tacit = np.zeros(p.n_dimensions, dtype=bool)
     if p.social_layer:
         tacit[: round(p.tacit_share * p.n_dimensions)] = True
-    people = _founders(p, rng, beliefs)
-    spaces = _empty_spaces(p, themes=people.purpose.shape[1], rng=rng)
-    c = Community(p, rng, World(reality, tacit), people, spaces, Funder(p))
-    c.derived = Derived(people, spaces, p.power_asymmetry)
+    c.world = World(reality, tacit)
+    c.people = _founders(c, beliefs)
+    c.spaces = _empty_spaces(c, themes=c.people.purpose.shape[1])
+    c.funder = Funder(p, layout.runs)
+    c.derived = Derived(c.people, c.spaces, c.at_slots("power_asymmetry"), layout)
     for init in schedule.hooks("init"):
         init(c)
     c.on_leave, c.on_arrive = schedule.hooks("on_leave"), schedule.hooks("on_arrive")
     _found_spaces(c)
+    people = c.people
     power = people.power
-    cohort = (c.derived.home_participation() < p.periphery_threshold) | (
-        power <= np.quantile(power, POWER_COHORT)
-    )
-    people.mark_cohort(cohort)
+    low = layout.to_slots(np.quantile(layout.by_run(power), POWER_COHORT, axis=1))
+    cohort = (c.derived.home_participation() < p.periphery_threshold) | (power <= low)
+    people.mark_cohort(cohort, layout)
     learning.mark_edge(c, cohort if p.social_layer else np.zeros_like(cohort))
     c.baseline = outcomes.Baseline(
         beliefs=beliefs.copy(),
-        diversity=metrics.belief_diversity(beliefs),
-        powerful_view=outcomes.powerful_view(beliefs, power, spaces.members.mask()),
+        diversity=metrics.belief_diversity_by_run(layout.by_run(beliefs)),
+        powerful_view=outcomes.powerful_view(beliefs, power, c.members),
         codified=~tacit,
     )
     return c
 
 
-def _founders(p: Params, rng: np.random.Generator, beliefs: np.ndarray) -> People:
+def _reality(c: Community) -> np.ndarray:
+    """(K, m) each run's reality: a fair coin per dimension (March rule 1)."""
+    runs = np.arange(c.runs)
+    bits = c.draws.bits("init.reality", runs, np.zeros(c.runs, dtype=np.int64), c.layout.dims)
+    return (bits.astype(kn.BELIEF_DTYPE) << 1) - 1
+
+
+def _initial_beliefs(c: Community) -> np.ndarray:
+    """(K*N, m) naive beliefs: -1, 0, +1 with equal chance (March rule 2)."""
+    u = c.u_cells("init.beliefs")
+    return (np.floor(3.0 * u).astype(kn.BELIEF_DTYPE) - 1).reshape(-1, c.layout.dims)
+
+
+def _founders(c: Community, beliefs: np.ndarray) -> People:
     """The founding practitioners (identity, purpose and resources drawn when the
     social layer is on; March's anonymous individuals when it is off)."""
-    n = beliefs.shape[0]
-    rates = np.full(n, p.socialization_rate)
-    rates[: round(p.slow_learner_share * n)] = p.slow_socialization_rate
+    p, layout = c.params, c.layout
+    n = layout.n_slots
+    rates = np.array(np.broadcast_to(c.at_slots("socialization_rate"), (n,)), dtype=np.float64)
+    slow = layout.local_slots(np.arange(n)) < round(p.slow_learner_share * layout.slots)
+    rates[slow] = p.slow_socialization_rate
     if p.social_layer:
-        founders = pop.draw_newcomers(rng, p, n)
+        founders = pop.draw_newcomers(c, np.arange(n), "init.founders")
         identity, purpose, resources = founders.identity, founders.purpose, founders.resources
     else:
         identity = np.zeros((n, 0), dtype=np.int16)
@@ -87,39 +149,35 @@ def _founders(p: Params, rng: np.random.Generator, beliefs: np.ndarray) -> Peopl
     )
 
 
-def _empty_spaces(p: Params, themes: int, rng: np.random.Generator | None = None) -> Spaces:
+def _empty_spaces(c: Community, themes: int) -> Spaces:
     """The learning spaces before anyone joins (one code for March's model).
 
     Spaces differ when the parameters say so (ODD II.2, II.7.5, II.7.13): a list per
-    space, or a spread around the global value.  A spread draws from ``rng`` (safety
-    first, then permeability), and only when it is positive, so a community of alike
-    spaces consumes exactly the random numbers it always did.
+    space, or a spread around the global value (a keyed uniform per space).
     """
+    p, layout = c.params, c.layout
+    n_spaces = layout.n_spaces
+    members = Memberships(n_spaces, layout.n_slots)
+    codes = np.zeros((n_spaces, p.n_dimensions), dtype=kn.BELIEF_DTYPE)
+    agenda = np.full((n_spaces, themes), 1.0 / themes)
     if not p.social_layer:  # March: one code, always safe, nobody enters through it
-        n_spaces = 1
-        return Spaces(
-            codes=np.zeros((n_spaces, p.n_dimensions), dtype=kn.BELIEF_DTYPE),
-            agenda=np.full((n_spaces, themes), 1.0 / themes),
-            safety=np.full(n_spaces, 1.0),
-            members=Memberships(n_spaces, p.n_practitioners),
-        )
-    n_spaces = p.n_spaces
-    safety = _per_space(p.space_safety, p.safety, p.safety_spread, n_spaces, rng)
-    permeability = _per_space(
-        p.space_permeability, p.permeability, p.permeability_spread, n_spaces, rng
-    )
-    voice = None if p.space_voice_norm is None else np.array(p.space_voice_norm, dtype=float)
+        return Spaces(codes=codes, agenda=agenda, safety=np.ones(n_spaces), members=members)
+    safety = _per_space(c, p.space_safety, "safety", p.safety_spread)
+    permeability = _per_space(c, p.space_permeability, "permeability", p.permeability_spread)
+    voice = None
+    if p.space_voice_norm is not None:
+        voice = np.tile(np.array(p.space_voice_norm, dtype=float), layout.runs)
     return Spaces(
-        codes=np.zeros((n_spaces, p.n_dimensions), dtype=kn.BELIEF_DTYPE),
-        agenda=np.full((n_spaces, themes), 1.0 / themes),
+        codes=codes,
+        agenda=agenda,
         safety=safety,
-        members=Memberships(n_spaces, p.n_practitioners),
+        members=members,
         permeability=permeability,
         voice_norm=voice,
     )
 
 
-def start_rank(p: Params, rank: np.ndarray) -> np.ndarray:
+def start_rank(c: Community, rank: np.ndarray) -> np.ndarray:
     """The power rank (0..1) that sets starting participation, by the power channel.
 
     Today (``power_in_start``) the rank itself, whatever the asymmetry.  With
@@ -128,43 +186,43 @@ def start_rank(p: Params, rank: np.ndarray) -> np.ndarray:
     and the mean start is the same at every asymmetry; without ``power_in_start``
     everyone starts at the mean rank (only the noise differs).
     """
+    p = c.params
     if not p.power_in_start:
         return np.full_like(rank, 0.5)
     if p.start_by_power_scaled:
-        b = p.power_asymmetry / (1.0 + p.power_asymmetry)
+        a = c.at_slots("power_asymmetry")
+        b = a / (1.0 + a)
         return b * rank + (1.0 - b) * 0.5
     return rank
 
 
-def _per_space(
-    values: list[float] | None,
-    common: float,
-    spread: float,
-    n_spaces: int,
-    rng: np.random.Generator | None,
-) -> np.ndarray:
-    """One value per space: the list if given, else ``common`` (uniformly within
-    +-``spread`` of it, clipped to [0, 1], when the spread is positive)."""
+def _per_space(c: Community, values: list[float] | None, name: str, spread: float) -> np.ndarray:
+    """One value per space: the list if given (the same in every run), else the
+    parameter ``name`` (uniformly within +-``spread`` of it, clipped to [0, 1], when
+    the spread is positive)."""
+    n = c.layout.n_spaces
     if values is not None:
-        return np.array(values, dtype=float)
+        return np.tile(np.array(values, dtype=float), c.runs)
+    common = np.array(np.broadcast_to(c.at_spaces(name), (n,)), dtype=np.float64)
     if spread > 0:
-        if rng is None:
-            raise ValueError("a spread of space values needs the model's random generator")
-        return np.clip(common + rng.uniform(-spread, spread, n_spaces), 0.0, 1.0)
-    return np.full(n_spaces, common)
+        u = c.u_spaces(f"init.{name}_spread")
+        return np.clip(common + (2.0 * u - 1.0) * spread, 0.0, 1.0)
+    return common
 
 
 def _found_spaces(c: Community) -> None:
     """The founders' memberships, starting participation and the first agendas."""
-    mb, people = c.members, c.people
-    n = people.size
+    mb, people, layout = c.members, c.people, c.layout
+    n = layout.n_slots
     if c.social:
         space, slot = membership.founding_memberships(c)
-        rank = start_rank(c.params, np.argsort(np.argsort(people.power)) / max(n - 1, 1))
-        noise = c.rng.normal(0, START_NOISE, n)
-        start = np.clip(START_BASE + START_BY_RANK * rank + noise, 0, 1)
+        by_run = layout.by_run(people.power)
+        order = np.argsort(np.argsort(by_run, axis=1, kind="stable"), axis=1, kind="stable")
+        rank = start_rank(c, order.reshape(-1) / max(layout.slots - 1, 1))
+        noise = c.draws.normal("init.start", layout.slot_run, layout.local_slots(np.arange(n)))
+        start = np.clip(START_BASE + START_BY_RANK * rank + START_NOISE * noise, 0, 1)
         mb.add(space, slot, start[slot], start[slot])
         agendas.set_from_convenors(c)
     else:  # March: one code, everyone a full member
-        mb.add(np.zeros(n, dtype=np.int64), np.arange(n), 1.0, 1.0)
+        mb.add(layout.slot_run.copy(), np.arange(n), 1.0, 1.0)  # space k is run k's code
     c.spaces.founding_mass = np.maximum(mb.per_space(mb.participation), 1e-9)

@@ -13,8 +13,10 @@ reality  int8 (..., m),    values in {-1, +1}
 code     int8 (..., s, m), one shared repertoire ("organizational code") per space
 weights  float (..., s, n), how much each individual's action counts in each code
 
-Random numbers come from a ``numpy.random.Generator`` passed in; never from a
-global stream.  Bernoulli draws use 32-bit integer thresholds taken from the raw
+Random numbers come from a ``numpy.random.Generator`` passed in (March's
+batches, :mod:`copsim.march`) or from keyed draws (:class:`copsim.draws.Keyed`,
+the social model's ensembles: a draw per flat index of the array it is for);
+never from a global stream.  Bernoulli draws use 32-bit integer thresholds taken from the raw
 bit stream (resolution 2**-32), and fair coins use single random bits: both are
 exact enough for any statistic and several times cheaper than float draws.
 
@@ -32,13 +34,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from copsim.draws import Keyed
+
 BELIEF_DTYPE = np.int8
 _TWO32 = float(2**32)
 
 
 # --------------------------------------------------------------------------- draws
-def coin_bits(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def coin_bits(rng: np.random.Generator | Keyed, shape: tuple[int, ...]) -> np.ndarray:
     """Independent fair bits (0/1, uint8), one random bit per element."""
+    if isinstance(rng, Keyed):
+        rows = int(np.prod(shape[:-1], dtype=np.int64))
+        return np.ascontiguousarray(rng.bits_rows(rows, shape[-1])).reshape(shape)
     size = int(np.prod(shape, dtype=np.int64))
     words = np.asarray(rng.bit_generator.random_raw((size + 63) // 64), dtype=np.uint64)
     return np.unpackbits(words.view(np.uint8), count=size).reshape(shape)
@@ -179,7 +186,9 @@ def socialize(
     if candidates.size == 0:
         return 0
     rate = np.asarray(rate, dtype=np.float64)
-    if (
+    if isinstance(rng, Keyed):  # the social model: a keyed uniform per candidate cell
+        hit = rng.uniform_at(candidates) < _at(rate, beliefs.shape, candidates)
+    elif (
         rate.ndim == beliefs.ndim
         and rate.shape[-1] == 1
         and rate.size * beliefs.shape[-1] == beliefs.size
@@ -236,7 +245,10 @@ def learn_code(
         return 0
     k = np.abs(votes.reshape(-1)[open_]).astype(np.float64)
     keep = np.power(1.0 - _at(rate, code.shape, open_), k)
-    switch = open_[~bernoulli(rng, keep, open_.shape)]
+    if isinstance(rng, Keyed):  # the social model: a keyed uniform per open dimension
+        switch = open_[rng.uniform_at(open_) >= keep]
+    else:
+        switch = open_[~bernoulli(rng, keep, open_.shape)]
     np.put(code, switch, majority.reshape(-1)[switch])
     return int(switch.size)
 

@@ -34,13 +34,13 @@ if TYPE_CHECKING:
 class Ledger:
     """Per-slot record of each participant's entry, plus running totals."""
 
-    entry_beliefs: np.ndarray  # (N, m) int8: beliefs on entry
-    entry_step: np.ndarray  # (N,) int: period of entry
-    edge_start: np.ndarray  # (N,) bool: entered at the periphery or with low power
-    reached_core: np.ndarray  # (N,) bool: has been core since entering
-    edge_entrants: int = 0  # everyone who ever started at the edge (leavers included)
-    edge_included: int = 0  # ... of whom reached the core
-    tenure_at_core: int = 0  # sum of tenure at first reaching the core
+    entry_beliefs: np.ndarray  # (K*N, m) int8: beliefs on entry
+    entry_step: np.ndarray  # (K*N,) int: period of entry
+    edge_start: np.ndarray  # (K*N,) bool: entered at the periphery or with low power
+    reached_core: np.ndarray  # (K*N,) bool: has been core since entering
+    edge_entrants: np.ndarray  # (K,) everyone who ever started at the edge (leavers too)
+    edge_included: np.ndarray  # (K,) ... of whom reached the core
+    tenure_at_core: np.ndarray  # (K,) sum of tenure at first reaching the core
 
 
 def init(c: Community) -> None:
@@ -51,7 +51,19 @@ def init(c: Community) -> None:
         entry_step=np.zeros(n, dtype=np.int64),
         edge_start=np.zeros(n, dtype=bool),
         reached_core=np.zeros(n, dtype=bool),
+        edge_entrants=np.zeros(c.runs, dtype=np.int64),
+        edge_included=np.zeros(c.runs, dtype=np.int64),
+        tenure_at_core=np.zeros(c.runs, dtype=np.int64),
     )
+
+
+def compact(c: Community, runs: np.ndarray, slots: np.ndarray, spaces: np.ndarray) -> None:
+    """Keep the ledger of ``runs`` only (their ``slots``)."""
+    book = ledger(c)
+    for name in ("entry_beliefs", "entry_step", "edge_start", "reached_core"):
+        setattr(book, name, getattr(book, name)[slots])
+    for name in ("edge_entrants", "edge_included", "tenure_at_core"):
+        setattr(book, name, getattr(book, name)[runs])
 
 
 def ledger(c: Community) -> Ledger:
@@ -63,7 +75,7 @@ def mark_edge(c: Community, edge: np.ndarray) -> None:
     """The founders who start at the edge (the starting cohort), once at set-up."""
     book = ledger(c)
     book.edge_start[:] = edge
-    book.edge_entrants += int(edge.sum())
+    book.edge_entrants += c.layout.count(edge)
 
 
 def on_arrive(c: Community, slots: np.ndarray) -> None:
@@ -75,7 +87,7 @@ def on_arrive(c: Community, slots: np.ndarray) -> None:
     book.edge_start[slots] = c.social
     book.reached_core[slots] = False
     if c.social:
-        book.edge_entrants += int(np.size(slots))
+        book.edge_entrants += np.bincount(c.layout.run_of_slots(slots), minlength=c.runs)
 
 
 def record_core(c: Community, core: np.ndarray) -> None:
@@ -84,8 +96,8 @@ def record_core(c: Community, core: np.ndarray) -> None:
     fresh = core & book.edge_start & ~book.reached_core
     if fresh.any():
         book.reached_core |= fresh
-        book.edge_included += int(fresh.sum())
-        book.tenure_at_core += int(c.people.tenure[fresh].sum())
+        book.edge_included += c.layout.count(fresh)
+        book.tenure_at_core += c.layout.total(c.people.tenure, fresh)
 
 
 def measures(c: Community, base: dict) -> dict[str, float]:
@@ -95,47 +107,66 @@ def measures(c: Community, base: dict) -> dict[str, float]:
     record_core(c, base["core"])
     book = ledger(c)
     return {
-        "inclusion": book.edge_included / book.edge_entrants if book.edge_entrants else 0.0,
-        "time_to_core": book.tenure_at_core / book.edge_included if book.edge_included else 0.0,
-        "edge_entrants": float(book.edge_entrants),
+        "inclusion": _ratio(book.edge_included, book.edge_entrants),
+        "time_to_core": _ratio(book.tenure_at_core, book.edge_included),
+        "edge_entrants": book.edge_entrants.astype(np.float64),
     }
+
+
+def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """(K,) part / whole, 0 where whole is 0."""
+    return np.where(whole > 0, part / np.maximum(whole, 1), 0.0)
 
 
 @dataclass(frozen=True)
 class Transitions:
-    """Counts of participants' belief transitions since entry, summed over participants."""
+    """Counts of participants' belief transitions since entry, summed over each run's
+    participants: (K,) int arrays."""
 
-    headroom: int  # dimensions neither the participant nor the dominant view had right
-    opened: int  # ... of which the participant now has right
-    distinct: int  # dimensions where the participant's entry belief differed from the view
-    kept: int  # ... of which it still differs (its own view was not replaced)
-    conformed: int  # moved to the dominant view (whether or not it is right)
-    departed: int  # held the dominant view at entry and moved away from it
-    changed: int  # dimensions changed at all
+    headroom: np.ndarray  # dimensions neither the participant nor the dominant view had right
+    opened: np.ndarray  # ... of which the participant now has right
+    distinct: np.ndarray  # dimensions where the entry belief differed from the view
+    kept: np.ndarray  # ... of which it still differs (its own view was not replaced)
+    conformed: np.ndarray  # moved to the dominant view (whether or not it is right)
+    departed: np.ndarray  # held the dominant view at entry and moved away from it
+    changed: np.ndarray  # dimensions changed at all
 
 
 def transitions(
-    entry: np.ndarray, now: np.ndarray, view: np.ndarray, reality: np.ndarray
+    entry: np.ndarray,
+    now: np.ndarray,
+    view: np.ndarray,
+    reality: np.ndarray,
+    run: np.ndarray,
+    runs: int,
 ) -> Transitions:
     """Belief transitions of participants (rows) against the initial dominant view.
 
     ``entry`` and ``now`` are (k, m) beliefs of the same k participants at entry
     and now; ``view`` is (k, m), the initial dominant view each participant faces
     (its home space's powerful founders' view, 0 where that view is undecided);
-    ``reality`` is (m,).  Every count is symmetric under flipping the signs of
-    reality, beliefs and views together.
+    ``reality`` is (k, m), each participant's run's reality, and ``run`` (k,) its
+    run.  Every count is symmetric under flipping the signs of reality, beliefs
+    and views together.  Counts are per row, then summed per run.
     """
     right_now, right_then = now == reality, entry == reality
     view_right = view == reality
     decided = view != 0
     headroom = ~right_then & ~view_right
     distinct = decided & (entry != view)
+    at_view = now == view
+
+    def per_run(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(run, weights=np.count_nonzero(mask, axis=1), minlength=runs).astype(
+            np.int64
+        )
+
     return Transitions(
-        headroom=int(headroom.sum()),
-        opened=int((headroom & right_now).sum()),
-        distinct=int(distinct.sum()),
-        kept=int((distinct & (now != view)).sum()),
-        conformed=int((decided & (now == view) & (entry != view)).sum()),
-        departed=int((decided & (entry == view) & (now != view)).sum()),
-        changed=int((now != entry).sum()),
+        headroom=per_run(headroom),
+        opened=per_run(headroom & right_now),
+        distinct=per_run(distinct),
+        kept=per_run(distinct & ~at_view),
+        conformed=per_run(decided & at_view & (entry != view)),
+        departed=per_run(decided & (entry == view) & ~at_view),
+        changed=per_run(now != entry),
     )

@@ -20,6 +20,25 @@ def belief_diversity(beliefs: np.ndarray) -> float:
     return diversity_from_sums(total, decided, beliefs.shape[0])
 
 
+def belief_diversity_by_run(beliefs: np.ndarray) -> np.ndarray:
+    """(K,) :func:`belief_diversity` of each run's (K, N, m) beliefs (everyone)."""
+    total = beliefs.sum(axis=1, dtype=np.int64)
+    decided = np.abs(beliefs).sum(axis=1, dtype=np.int64)
+    return diversity_by_run(total, decided, np.full(beliefs.shape[0], beliefs.shape[1]))
+
+
+def diversity_by_run(total: np.ndarray, decided: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """(K,) diversity from (K, m) column sums of b and |b| over n[k] people."""
+    n_ = np.maximum(n, 1)[:, None].astype(np.float64)
+    shares = (
+        ((decided - total) / 2) / n_,
+        (n[:, None] - decided) / n_,
+        ((decided + total) / 2) / n_,
+    )
+    simpson = 1.0 - (shares[0] ** 2 + shares[1] ** 2 + shares[2] ** 2)
+    return np.where(n > 0, simpson.mean(axis=1) / (2.0 / 3.0), 0.0)
+
+
 def diversity_from_sums(total: np.ndarray, decided: np.ndarray, n: int) -> float:
     """:func:`belief_diversity` from per-dimension sums of b and |b| over n people.
 

@@ -57,6 +57,7 @@ import numpy as np
 
 from copsim import knowledge as kn
 from copsim.learning import Transitions
+from copsim.memberships import Memberships
 
 #: Thresholds and spreads from the neutral reference (experiments/label_reference.py,
 #: 300 seeds; docs/label_reference.csv): the 10th percentile of expansiveness, the 90th
@@ -94,18 +95,24 @@ class Baseline:
     codified: np.ndarray  # (m,) bool: dimensions a repertoire can hold (not tacit)
 
 
-def powerful_view(beliefs: np.ndarray, power: np.ndarray, membership: np.ndarray) -> np.ndarray:
+def powerful_view(beliefs: np.ndarray, power: np.ndarray, members: Memberships) -> np.ndarray:
     """Per space: the sign of the power-weighted initial beliefs of its most
-    powerful tenth of members (at least one).  Returns (S, m) int8."""
-    views = np.zeros((membership.shape[0], beliefs.shape[1]), dtype=np.int8)
-    for s, members in enumerate(membership):  # one pass per space, not per agent
-        slots = np.flatnonzero(members)
-        if slots.size == 0:
-            continue
-        k = max(1, round(0.1 * slots.size))
-        top = slots[np.argsort(-power[slots], kind="stable")[:k]]
-        views[s] = np.sign((beliefs[top] * power[top, None]).sum(axis=0))
-    return views
+    powerful tenth of members (at least one; equal power: lower slot first).
+    Returns (S, m) int8 (every space of every run)."""
+    views = np.zeros((members.n_spaces, beliefs.shape[1]), dtype=np.int8)
+    if len(members) == 0:
+        return views
+    space, slot = members.space, members.slot
+    order = np.lexsort((slot, -power[slot], space))  # by space, most powerful first
+    space, slot = space[order], slot[order]
+    count = np.bincount(space, minlength=members.n_spaces)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    position = np.arange(space.size) - first[space]
+    top = position < np.maximum(1, np.round(0.1 * count))[space]
+    weighted = beliefs[slot[top]] * power[slot[top], None]
+    sums = np.zeros((members.n_spaces, beliefs.shape[1]))
+    np.add.at(sums, space[top], weighted)
+    return np.sign(sums).astype(np.int8)
 
 
 def repertoire_novelty(

@@ -31,6 +31,53 @@ VoiceNorm = Annotated[float, Field(ge=0, le=10)]
 #: Per-space lists whose length must equal ``n_spaces``.
 PER_SPACE = ("space_safety", "space_permeability", "space_voice_norm")
 
+#: Parameters that may differ between the communities of one ensemble
+#: (:mod:`copsim.ensemble`): rates, levels and weights that enter the rules
+#: element by element, so each run reads its own value (``Community.value``,
+#: ``at_slots``, ...).  Every other parameter (sizes, switches, choices, lists,
+#: periods) is shared by an ensemble's communities: runs that differ in one of
+#: those go to different ensembles.
+ENSEMBLE_VARYING = frozenset(
+    {
+        "power_asymmetry",
+        "safety",
+        "permeability",
+        "identity_diversity",
+        "identity_weight",
+        "resource_inequality",
+        "purpose_focus",
+        "purpose_drift",
+        "conversation_rate",
+        "diversity_gain",
+        "withdrawal",
+        "repertoire_learning_rate",
+        "socialization_rate",
+        "participation_adaptation",
+        "legitimacy_adaptation",
+        "agenda_adaptation",
+        "time_cost",
+        "time_recovery",
+        "agenda_capital_cost",
+        "capital_recovery",
+        "contest_rate",
+        "renegotiation",
+        "contest_gap_weight",
+        "reification_rate",
+        "newcomer_pressure",
+        "funding_level",
+        "shock_severity",
+        "random_shock_rate",
+        "self_funding",
+        "conditionality",
+        "expert_accuracy",
+        "exit_rate",
+        "shock_exit_rate",
+        "entry_rate",
+        "turbulence_rate",
+        "role_play_identity_weight",
+    }
+)
+
 
 class ParamsError(ValueError):
     """A parameter value or name that the model cannot accept.

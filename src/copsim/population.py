@@ -8,17 +8,24 @@ enterprise themes shaped by sector (Ugandan politicians, officers and UK
 officers read the partnership's purpose differently); resources (time, money,
 political capital) follow sector and role; power derives from resources and role.
 
-All functions draw ``k`` newcomers at once (vectorized) from the model's
-generator; the model writes the rows into its state arrays.
+All functions draw everyone arriving in a period at once (vectorized), with
+keyed draws (:mod:`copsim.draws`) indexed by the slot each newcomer takes; the
+model writes the rows into its state arrays.  Power comparisons (mean power,
+power rank) are within each run of an ensemble (:mod:`copsim.layout`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from copsim.layout import Layout
 from copsim.params import Params
+
+if TYPE_CHECKING:
+    from copsim.state import Community
 
 #: Resource endowment by sector and role, before noise: (time, money, political capital).
 #: Donors and governments control money and influence; community members have time.
@@ -45,43 +52,61 @@ class Newcomers:
     resources: np.ndarray  # (k, 3) float in [0, 1]: time, money, political capital
 
 
-def category_probabilities(levels: int, diversity: float) -> np.ndarray:
-    """Category shares on one dimension: all in the first at 0, uniform at 1."""
-    probs = np.full(levels, diversity / levels)
-    probs[0] += 1.0 - diversity
+def category_probabilities(levels: int, diversity: float | np.ndarray) -> np.ndarray:
+    """Category shares on one dimension: all in the first at 0, uniform at 1.
+
+    ``diversity`` may be one value per person (an ensemble's runs differ); the
+    result is then (k, levels).
+    """
+    diversity = np.asarray(diversity, dtype=np.float64)[..., None]
+    probs = np.broadcast_to(diversity / levels, (*diversity.shape[:-1], levels)).copy()
+    probs[..., 0] += 1.0 - diversity[..., 0]
     return probs
 
 
-def draw_categories(rng: np.random.Generator, probs: np.ndarray, k: int) -> np.ndarray:
-    """``k`` category codes with the given probabilities, by inverse CDF (one
-    uniform each); cheaper than ``Generator.choice`` for the few newcomers of a period."""
-    cdf = np.cumsum(probs)
-    cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(k), side="right")
+def draw_categories(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Category codes by inverse CDF, one uniform ``u`` each (``probs`` (levels,) or
+    (k, levels)): the number of cumulative shares at or below ``u``."""
+    cdf = np.cumsum(probs, axis=-1)
+    cdf /= cdf[..., -1:]
+    codes = (np.broadcast_to(cdf, (u.size, cdf.shape[-1])) <= u[:, None]).sum(axis=1)
+    return np.minimum(codes, cdf.shape[-1] - 1)
 
 
-def draw_identity(rng: np.random.Generator, params: Params, k: int) -> np.ndarray:
-    """Categorical memberships on every identity dimension."""
+def draw_identity(c: Community, slots: np.ndarray, site: str) -> np.ndarray:
+    """Categorical memberships on every identity dimension for the people taking
+    ``slots`` (one keyed uniform per slot and dimension)."""
+    params, layout = c.params, c.layout
     dims = list(params.identity_dimensions.values())
-    identity = np.empty((k, len(dims)), dtype=np.int16)
+    run, local = layout.run_of_slots(slots), layout.local_slots(slots)
+    diversity = c.at_slots("identity_diversity", slots)
+    identity = np.empty((slots.size, len(dims)), dtype=np.int16)
     for d, levels in enumerate(dims):  # loop over a handful of dimensions, not agents
-        probs = category_probabilities(len(levels), params.identity_diversity)
-        identity[:, d] = draw_categories(rng, probs, k)
+        probs = category_probabilities(len(levels), diversity)
+        u = c.draws.uniform(site + ".identity", run, local * len(dims) + d)
+        identity[:, d] = draw_categories(u, probs)
     return identity
 
 
-def draw_purpose(rng: np.random.Generator, params: Params, identity: np.ndarray) -> np.ndarray:
+def draw_purpose(c: Community, slots: np.ndarray, identity: np.ndarray, site: str) -> np.ndarray:
     """Purpose profiles: a position-preferred theme mixed with personal variety.
 
     The preferred theme follows the last identity dimension (role by default):
     officers and politicians of one council read the same enterprise
-    differently (Johnson 2007).
+    differently (Johnson 2007).  The personal part is a flat Dirichlet draw
+    (exponentials scaled to sum 1).
     """
-    k, themes = identity.shape[0], params.n_themes
-    personal = rng.dirichlet(np.ones(themes), size=k)
+    k, themes = identity.shape[0], c.params.n_themes
+    run, local = c.layout.run_of_slots(slots), c.layout.local_slots(slots)
+    element = (local[:, None] * themes + np.arange(themes)).reshape(-1)
+    noise = c.draws.exponential(site + ".purpose", np.repeat(run, themes), element)
+    noise = noise.reshape(k, themes)
+    personal = noise / row_sums(noise)[:, None]
     preferred = np.zeros((k, themes))
     preferred[np.arange(k), identity[:, -1] % themes] = 1.0
-    return params.purpose_focus * preferred + (1 - params.purpose_focus) * personal
+    focus = np.asarray(c.at_slots("purpose_focus", slots))
+    focus = focus[:, None] if focus.ndim else focus
+    return focus * preferred + (1 - focus) * personal
 
 
 def _profile(params: Params, identity: np.ndarray, dim: str, table: dict) -> np.ndarray:
@@ -94,24 +119,32 @@ def _profile(params: Params, identity: np.ndarray, dim: str, table: dict) -> np.
     return lookup[identity[:, names.index(dim)]]
 
 
-def draw_resources(rng: np.random.Generator, params: Params, identity: np.ndarray) -> np.ndarray:
+def draw_resources(
+    c: Community, slots: np.ndarray, identity: np.ndarray, site: str
+) -> np.ndarray:
     """Time, money, political capital in [0, 1]: structured by sector and role."""
+    params = c.params
     structured = 0.5 * (
         _profile(params, identity, "sector", SECTOR_RESOURCES)
         + _profile(params, identity, "role", ROLE_RESOURCES)
     )
-    noise = rng.uniform(0.0, 1.0, size=structured.shape)
-    mix = params.resource_inequality
+    run, local = c.layout.run_of_slots(slots), c.layout.local_slots(slots)
+    element = (local[:, None] * 3 + np.arange(3)).reshape(-1)
+    noise = c.draws.uniform(site + ".resources", np.repeat(run, 3), element).reshape(-1, 3)
+    mix = np.asarray(c.at_slots("resource_inequality", slots))
+    mix = mix[:, None] if mix.ndim else mix
     return np.clip(mix * structured + (1 - mix) * noise, 0.0, 1.0)
 
 
-def draw_newcomers(rng: np.random.Generator, params: Params, k: int) -> Newcomers:
-    """Everything a newcomer brings, for ``k`` newcomers."""
-    identity = draw_identity(rng, params, k)
+def draw_newcomers(c: Community, slots: np.ndarray, site: str) -> Newcomers:
+    """Everything the people about to take ``slots`` bring (keyed by slot: the
+    draws of one slot never depend on who else arrives)."""
+    slots = np.asarray(slots, dtype=np.int64)
+    identity = draw_identity(c, slots, site)
     return Newcomers(
         identity=identity,
-        purpose=draw_purpose(rng, params, identity),
-        resources=draw_resources(rng, params, identity),
+        purpose=draw_purpose(c, slots, identity, site),
+        resources=draw_resources(c, slots, identity, site),
     )
 
 
@@ -123,58 +156,41 @@ def power_of(resources: np.ndarray) -> np.ndarray:
     return 0.05 + 0.6 * resources[..., 2] + 0.35 * resources[..., 1]
 
 
-def power_weights(power: np.ndarray, present: np.ndarray, asymmetry: float) -> np.ndarray:
-    """Power relative to the present members' mean, raised to the asymmetry.
+def power_weights(
+    layout: Layout, power: np.ndarray, present: np.ndarray, asymmetry: float | np.ndarray
+) -> np.ndarray:
+    """Power relative to the present members' mean in the same run, raised to the
+    asymmetry (a scalar, or one value per slot).
 
     At asymmetry 0 every weight is 1 ("everyone counts equally"); as it grows the
     most powerful dominate voice, the repertoire and the granting of legitimacy.
     """
-    mean = power[present].mean() if present.any() else 1.0
+    mean = layout.to_slots(layout.mean(power, present, empty=1.0))
     return np.where(present, (power / mean) ** asymmetry, 0.0)
 
 
-def power_order(power: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """The present slots from least to most powerful (equal power: lower slot first)."""
-    who = np.flatnonzero(present)
-    return who[np.argsort(power[who], kind="stable")]
+def power_rank(layout: Layout, power: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Each present member's power rank among those present in its run, from -1
+    (least) to +1 (most; equal power: lower slot first); 0 for empty slots.
 
-
-def update_power_order(
-    order: np.ndarray, stayed: np.ndarray, power: np.ndarray, present: np.ndarray
-) -> np.ndarray:
-    """:func:`power_order` after arrivals and departures, without sorting everyone again.
-
-    ``stayed`` marks the slots still held by the person who held them when
-    ``order`` was made.  Leavers are dropped and newcomers are inserted by
-    binary search; if a newcomer's power equals a stayer's (the slot number
-    would decide) the order is simply rebuilt.  The result equals
-    ``power_order(power, present)``.
+    One batched sort of each run's block: empty slots sort last.
     """
-    survivors = order[stayed[order]]
-    fresh = np.flatnonzero(present & ~stayed)
-    fresh = fresh[np.argsort(power[fresh], kind="stable")]
-    ranked = power[survivors]
-    at = np.searchsorted(ranked, power[fresh], side="left")
-    if np.any(at != np.searchsorted(ranked, power[fresh], side="right")):
-        return power_order(power, present)
-    return np.insert(survivors, at, fresh)
-
-
-def rank_of(order: np.ndarray, n: int) -> np.ndarray:
-    """Per slot: position in ``order`` spread over [-1, 1]; 0 for slots not in it."""
-    rank = np.zeros(n)
-    rank[order] = np.linspace(-1.0, 1.0, order.size)
-    return rank
-
-
-def power_rank(power: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Each present member's power rank among those present, from -1 (least) to +1
-    (most); 0 for empty slots, which are never members."""
-    return rank_of(power_order(power, present), power.size)
+    key = layout.by_run(np.where(present, power, np.inf))
+    order = np.argsort(key, axis=1, kind="stable")
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.arange(layout.slots)[None, :], axis=1)
+    count = layout.count(present)[:, None]
+    rank = -1.0 + 2.0 * position / np.maximum(count - 1, 1)
+    rank = np.where(count == 1, -1.0, rank)
+    return np.where(present, rank.reshape(-1), 0.0)
 
 
 def perceived_scores(
-    action_scores: np.ndarray, rank: np.ndarray, present: np.ndarray, asymmetry: float
+    layout: Layout,
+    action_scores: np.ndarray,
+    rank: np.ndarray,
+    present: np.ndarray,
+    asymmetry: float | np.ndarray,
 ) -> np.ndarray:
     """Performance as the community sees it: the action score mixed with power rank.
 
@@ -185,11 +201,11 @@ def perceived_scores(
     (among the present members only, so empty slots never shift anyone's
     standing), scaled to the range of the present members' scores.
     """
-    if asymmetry == 0:
+    if np.ndim(asymmetry) == 0 and asymmetry == 0:
         return action_scores
-    m = np.abs(action_scores[present]).max(initial=1)
+    m = layout.to_slots(layout.maximum(np.abs(action_scores), present, initial=1.0))
     bias = asymmetry / (1.0 + asymmetry)
-    return (1.0 - bias) * action_scores + bias * m * rank
+    return np.where(bias == 0, action_scores, (1.0 - bias) * action_scores + bias * m * rank)
 
 
 def row_sums(x: np.ndarray) -> np.ndarray:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from copsim import knowledge as kn
 
 if TYPE_CHECKING:
@@ -21,5 +23,12 @@ if TYPE_CHECKING:
 
 def step(c: Community) -> None:
     """Act on beliefs and score the actions."""
-    c.period.actions = kn.act(c.people.beliefs, c.rng)
-    c.period.action_scores = kn.score(c.period.actions, c.world.reality)
+    c.period.actions = kn.act(c.people.beliefs, c.keyed("acting.coins"))
+    c.period.action_scores = score_by_run(c, c.period.actions)
+
+
+def score_by_run(c: Community, states: np.ndarray) -> np.ndarray:
+    """(K*N,) each row's score against its own run's reality (a batched product)."""
+    lay = c.layout
+    by_run = lay.by_run(states).astype(np.float32)
+    return kn.score(by_run, c.world.reality).reshape(-1)

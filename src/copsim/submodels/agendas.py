@@ -74,8 +74,10 @@ def set_from_convenors(c: Community) -> None:
     """The founding agendas: what the powerful convenors want (power weights sharpened;
     without the agenda power channel, what the founders want on average)."""
     people = c.people
-    exponent = c.params.power_asymmetry + CONVENOR_SHARPENING if c.params.power_in_agenda else 0.0
-    w = pop.power_weights(people.power, people.present, exponent)
+    exponent = (
+        c.at_slots("power_asymmetry") + CONVENOR_SHARPENING if c.params.power_in_agenda else 0.0
+    )
+    w = pop.power_weights(c.layout, people.power, people.present, exponent)
     c.spaces.set_agendas(weighted_mean_purpose(c, w[c.members.slot]))
 
 

@@ -37,36 +37,61 @@ INACTIVE = 0.05
 MIN_ENGAGED = 2
 
 
-@dataclass
+@dataclass(eq=False)
 class Funder:
-    """The funding stream and its shock history (ODD II.2 'Funder')."""
+    """The funding stream of each run and its shock history (ODD II.2 'Funder').
+
+    The history is kept as what it does to the budget: a run's ``level`` (the
+    funding level after every cut so far) and the period until which a stop or a
+    delay holds the budget at 0 (``halted_until``; a stop holds for ever).
+    """
 
     params: Params
-    shocks: list[tuple[int, str]] = field(default_factory=list)  # (period, kind)
+    runs: int = 1
+    level: np.ndarray = field(init=False)  # (K,) after cuts
+    halted_until: np.ndarray = field(init=False)  # (K,) no money before this period
+    shocks: list[tuple[int, int, str]] = field(default_factory=list)  # (run, period, kind)
 
-    def strike(self, period: int, rng: np.random.Generator) -> str | None:
-        """The shock that strikes this period, if any (scheduled or random)."""
-        p = self.params
-        kind = None
+    def __post_init__(self) -> None:
+        self.level = np.full(self.runs, float(self.params.funding_level))
+        self.halted_until = np.full(self.runs, -1, dtype=np.int64)
+
+    def start(self, c: Community) -> None:
+        """Each run's own funding level (it may differ within an ensemble)."""
+        self.level = np.array(np.broadcast_to(c.value("funding_level"), (c.runs,)), dtype=float)
+
+    def take(self, runs: np.ndarray) -> None:
+        """Keep the funders of ``runs`` (compaction)."""
+        self.runs = int(np.size(runs))
+        self.level, self.halted_until = self.level[runs], self.halted_until[runs]
+        self.shocks = []
+
+    def strike(self, c: Community) -> np.ndarray:
+        """(K,) which runs a shock strikes this period ('' for none): the scheduled
+        shock at its period, else a random cut at ``random_shock_rate``."""
+        p, period = self.params, c.step
+        kind = np.full(self.runs, "", dtype=object)
         if p.shock_kind != "none" and period == p.shock_time:
-            kind = p.shock_kind
-        elif p.random_shock_rate > 0 and rng.random() < p.random_shock_rate:
-            kind = "cut"
-        if kind is not None:
-            self.shocks.append((period, kind))
+            kind[:] = p.shock_kind
+        else:
+            rate = c.value("random_shock_rate")
+            if np.any(np.asarray(rate) > 0):
+                kind[c.u_runs("funding.random_shock") < rate] = "cut"
+        struck = kind != ""
+        if struck.any():
+            cut = kind == "cut"
+            self.level = np.where(cut, self.level * (1.0 - c.value("shock_severity")), self.level)
+            until = {"stop": np.iinfo(np.int64).max, "delay": period + p.shock_duration}
+            for name, end in until.items():  # two kinds, not a loop over runs
+                self.halted_until = np.where(
+                    kind == name, np.maximum(self.halted_until, end), self.halted_until
+                )
+            self.shocks.extend((int(r), period, str(kind[r])) for r in np.flatnonzero(struck))
         return kind
 
-    def budget(self, period: int) -> float:
-        """Funding per space this period, after every shock so far."""
-        level = self.params.funding_level
-        for start, kind in self.shocks:
-            if kind == "cut":
-                level *= 1.0 - self.params.shock_severity
-            elif kind == "stop" or (
-                kind == "delay" and period < start + self.params.shock_duration
-            ):
-                level = 0.0
-        return level
+    def budget(self, period: int) -> np.ndarray:
+        """(K,) funding per space this period, after every shock so far."""
+        return np.where(period < self.halted_until, 0.0, self.level)
 
 
 def meeting_intensity(
@@ -98,7 +123,7 @@ def members_contribute(c: Community, shortfall: np.ndarray) -> np.ndarray:
     people, mb = c.people, c.members
     money = people.resources[:, 1]
     money += MONEY_RECOVERY * (people.income - money) * people.present
-    offer = c.params.self_funding * mb.participation * money[mb.slot]
+    offer = c.at_pairs("self_funding") * mb.participation * money[mb.slot]
     offered = mb.per_space(offer)
     contributions = np.minimum(shortfall, offered)
     share = contributions / np.where(offered > 0, offered, 1.0)
@@ -114,11 +139,13 @@ def step(c: Community) -> None:
     if not p.funding:
         spaces.intensity = spaces.alive.astype(float)  # a dissolved space no longer meets
         return
-    kind = c.funder.strike(c.step, c.rng)
-    if kind is not None:
-        amount = {"cut": p.shock_severity, "delay": float(p.shock_duration)}.get(kind)
-        c.emit("shock", outcome=kind, amount=amount)
-    spaces.funds += np.where(spaces.alive, c.funder.budget(c.step), 0.0)
+    kind = c.funder.strike(c)
+    for run in np.flatnonzero(kind != ""):  # only runs struck this period
+        severity = c.at_runs("shock_severity", run)
+        amount = {"cut": float(severity), "delay": float(p.shock_duration)}.get(kind[run])
+        c.emit("shock", run=run, outcome=str(kind[run]), amount=amount)
+    budget = c.layout.to_spaces(c.funder.budget(c.step))
+    spaces.funds += np.where(spaces.alive, budget, 0.0)
     cost = np.where(spaces.alive, meeting_cost(c), 0.0)
     shortfall = np.maximum(cost - spaces.funds, 0.0)
     contributions = members_contribute(c, shortfall)
@@ -134,19 +161,21 @@ def survive(c: Community) -> None:
     spaces.alive &= (engaged >= MIN_ENGAGED) & (spaces.intensity > INACTIVE)
 
 
-def current_budget(c: Community) -> float:
-    """Outside funding per space in the current period (nan when money is off)."""
+def current_budget(c: Community) -> np.ndarray:
+    """(K,) outside funding per space in the current period (nan when money is off)."""
     if not (c.social and c.params.funding):
-        return float("nan")
-    return float(c.funder.budget(c.step))
+        return np.full(c.runs, np.nan)
+    return c.funder.budget(c.step)
 
 
-def measures(c: Community, base: dict) -> dict[str, float]:
-    spaces = c.spaces
+def init(c: Community) -> None:
+    c.funder.start(c)
+
+
+def measures(c: Community, base: dict) -> dict[str, np.ndarray]:
+    spaces, lay = c.spaces, c.layout
     return {
-        "spaces_alive": float(spaces.alive.sum()),
-        "funds_total": float(spaces.funds.sum()),
-        "meeting_intensity": float(spaces.intensity[spaces.alive].mean())
-        if spaces.alive.any()
-        else 0.0,
+        "spaces_alive": lay.count_spaces(spaces.alive).astype(np.float64),
+        "funds_total": lay.total_spaces(spaces.funds),
+        "meeting_intensity": lay.mean_spaces(spaces.intensity, spaces.alive),
     }

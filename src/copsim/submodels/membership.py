@@ -38,20 +38,32 @@ MISFIT_EXIT = 0.05
 NEWCOMER_START = 0.1
 
 
-def constellations(c: Community, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """For ``k`` people: how many spaces each seeks (1 + Poisson(mean - 1), at most
-    the number of spaces) and a random order of the spaces, one row per person."""
-    spaces = c.spaces.size
-    extra = c.rng.poisson(c.params.memberships_per_practitioner - 1.0, k)
-    order = np.argsort(c.rng.random((k, spaces)), axis=1)
-    return np.minimum(1 + extra, spaces), order
+def constellations(c: Community, slots: np.ndarray, site: str) -> tuple[np.ndarray, np.ndarray]:
+    """For the people taking ``slots``: how many spaces each seeks (1 + Poisson(mean
+    - 1), at most the number of spaces) and a random order of its run's spaces (global
+    space indices), one row per person; keyed by slot."""
+    lay = c.layout
+    s = lay.spaces
+    run, local = lay.run_of_slots(slots), lay.local_slots(slots)
+    extra = c.draws.poisson(site + ".count", c.params.memberships_per_practitioner - 1.0, run, local)
+    element = (local[:, None] * s + np.arange(s)).reshape(-1)
+    keys = c.draws.uniform(site + ".order", np.repeat(run, s), element).reshape(-1, s)
+    order = np.argsort(keys, axis=1) + lay.first_space(run)[:, None]
+    return np.minimum(1 + extra, s), order
 
 
 def founding_memberships(c: Community) -> tuple[np.ndarray, np.ndarray]:
-    """The founders' (space, slot) memberships: each joins its constellation."""
-    count, order = constellations(c, c.people.size)
-    ranks = np.argsort(order, axis=1)
-    return np.nonzero((ranks < count[:, None]).T)
+    """The founders' (space, slot) memberships: each joins its constellation.
+
+    Pairs come grouped by space, in slot order within a space (runs in order)."""
+    lay = c.layout
+    count, order = constellations(c, np.arange(lay.n_slots), "init.constellation")
+    ranks = np.argsort(order - lay.first_space(lay.slot_run)[:, None], axis=1)
+    joins = ranks < count[:, None]  # (K*N, S): slot joins its run's local space
+    local_space, slot = np.nonzero(lay.by_run(joins).transpose(0, 2, 1).reshape(-1, lay.slots))
+    # rows of the (K*S, N) view are global spaces; columns are local slots
+    space = local_space
+    return space, lay.first_slot(lay.run_of_spaces(space)) + slot
 
 
 def leave(c: Community, slots: np.ndarray) -> None:
