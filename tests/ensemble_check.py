@@ -63,7 +63,8 @@ def _fields(obj, k: int, c: Community, prefix: str) -> dict:
         return out
     if dataclasses.is_dataclass(obj):
         for f in dataclasses.fields(obj):
-            if f.name in ("params", "events", "identity_names", "identity_levels", "last_exchange"):
+            if f.name in ("params", "events", "identity_names", "identity_levels", "last_exchange",
+                          "runs", "keep_events"):
                 continue
             out.update(_fields(getattr(obj, f.name), k, c, f"{prefix}.{f.name}"))
         return out

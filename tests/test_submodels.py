@@ -13,10 +13,12 @@ import pytest
 from copsim import Params, measures, schedule
 from copsim import population as pop
 from copsim.derived import Derived
+from copsim.draws import Draws, run_key
+from copsim.layout import Layout
 from copsim.memberships import Memberships
 from copsim.outcomes import Baseline
 from copsim.population import Newcomers
-from copsim.state import Community, People, Spaces, World
+from copsim.state import Community, People, Records, Spaces, World
 from copsim.submodels import (
     agendas,
     contestation,
@@ -97,14 +99,19 @@ def hand_built(
         safety=np.full(spaces, params.safety),
         members=members,
     )
-    world = World(np.array(reality, dtype=np.int8), np.zeros(m, dtype=bool))
-    c = Community(params, np.random.default_rng(seed), world, people, sp, Funder(params))
-    c.derived = Derived(people, sp, params.power_asymmetry)
+    world = World(np.array([reality], dtype=np.int8), np.zeros(m, dtype=bool))
+    layout = Layout(1, n, spaces, m)
+    c = Community(
+        params, Draws([run_key(seed)]), layout, world, people, sp, Funder(params, 1),
+        records=Records(runs=1),
+    )
+    c.run_ids = np.zeros(1, dtype=np.int64)
+    c.derived = Derived(people, sp, params.power_asymmetry, layout)
     for init in schedule.hooks("init"):
         init(c)
     c.on_leave, c.on_arrive = schedule.hooks("on_leave"), schedule.hooks("on_arrive")
     sp.founding_mass = np.maximum(members.per_space(members.participation), 1e-9)
-    c.baseline = Baseline(b.copy(), 0.5, np.zeros((spaces, m), np.int8), ~world.tacit)
+    c.baseline = Baseline(b.copy(), np.array([0.5]), np.zeros((spaces, m), np.int8), ~world.tacit)
     return c
 
 
