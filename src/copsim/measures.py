@@ -75,84 +75,90 @@ def shared_basis(c: Community) -> dict:
     }
 
 
-def community(c: Community, base: dict) -> dict[str, float]:
-    """Measures of the community as a whole, and the two headline indices."""
-    p, people, mb, spaces = c.params, c.people, c.members, c.spaces
+def community(c: Community, base: dict) -> dict[str, np.ndarray]:
+    """Measures of each community as a whole, and the two headline indices: (K,) each."""
+    p, people, mb, spaces, lay = c.params, c.people, c.members, c.spaces, c.layout
     present, part_home, core = base["present"], base["part_home"], base["core"]
-    slots = np.flatnonzero(present)
-    # one pass over the beliefs: column sums of b and |b| over those present
-    # (float32 products are exact for these integer counts)
-    weights = present.astype(np.float32)
-    held = people.beliefs.astype(np.float32)
-    total = weights @ held
-    decided = weights @ np.abs(held, out=held)
-    n_present = int(present.sum())
-    diversity = metrics.diversity_from_sums(total, decided, n_present)
-    m = people.beliefs.shape[1]
+    m = lay.dims
+    # one batched pass over the beliefs: each run's column sums of b and |b| over
+    # those present (float32 products are exact for these integer counts)
+    weights = lay.by_run(present.astype(np.float32))[:, None, :]  # (K, 1, N)
+    held = lay.by_run(people.beliefs.astype(np.float32))  # (K, N, m)
+    total = np.matmul(weights, held)[:, 0, :]  # (K, m)
+    decided = np.matmul(weights, np.abs(held, out=held))[:, 0, :]
+    n_present = lay.count(present)
+    diversity = metrics.diversity_by_run(total, decided, n_present)
     power_w = c.derived.power_weights()
-    voice = mb.per_slot(mb.participation * power_w[mb.slot])[present]
-    members = max(n_present, 1)
-    mass = mb.participation.sum()
-    alignment = float((c.derived.fit() * mb.participation).sum() / mass) if mass > 0 else 0.0
-    records = c.records
+    voice = mb.per_slot(mb.participation * power_w[mb.slot])
+    members = np.maximum(n_present, 1)
+    mass = lay.pair_total(mb.space, mb.participation)
+    aligned = lay.pair_total(mb.space, c.derived.fit() * mb.participation)
     reality = c.world.reality
+    knowing = np.einsum("km,km->k", total, reality.astype(np.float32))
+    cohort = people.cohort_size
     values = {
         "code_knowledge": outcomes.knowledge_of_codes(
-            spaces.codes[spaces.alive], reality, c.world.codified
+            spaces.codes, reality, c.world.codified, spaces.alive, lay
         ),
-        "mean_individual_knowledge": float(total @ reality) / (n_present * m) if n_present else 0.0,
+        "mean_individual_knowledge": np.where(
+            n_present > 0, knowing / np.maximum(n_present * m, 1), 0.0
+        ),
         "belief_diversity": diversity,
-        "members": float(n_present),
-        "exits": float(records.exits),
-        "retention": float(people.founder.mean()),
-        "participation_mean": float(part_home[slots].mean()) if slots.size else 0.0,
-        "core_share": float(core.sum() / members),
-        "periphery_share": float((present & (part_home < p.periphery_threshold)).sum() / members),
-        "voice_gini": metrics.gini(voice),
-        "cohort_inclusion": float((people.cohort & core).sum() / people.cohort_size)
-        if people.cohort_size
-        else 0.0,
-        "purpose_alignment": alignment,
+        "members": n_present.astype(np.float64),
+        "exits": c.records.exits.astype(np.float64),
+        "retention": lay.count(people.founder) / lay.slots,
+        "participation_mean": lay.mean(part_home, present),
+        "core_share": lay.count(core) / members,
+        "periphery_share": lay.count(present & (part_home < p.periphery_threshold)) / members,
+        "voice_gini": metrics.gini_by_run(lay.by_run(voice), lay.by_run(present)),
+        "cohort_inclusion": np.where(
+            cohort > 0, lay.count(people.cohort & core) / np.maximum(cohort, 1), 0.0
+        ),
+        "purpose_alignment": np.where(mass > 0, aligned / np.where(mass > 0, mass, 1.0), 0.0),
     }
     values.update(headline(c))
     return values
 
 
-def headline(c: Community) -> dict[str, float]:
+def headline(c: Community) -> dict[str, np.ndarray]:
     """Expansiveness, defensiveness and their components (:mod:`copsim.outcomes`),
-    from what the present participants learned since they entered."""
-    people, spaces, records = c.people, c.spaces, c.records
+    from what the present participants learned since they entered: (K,) each."""
+    people, spaces, records, lay = c.people, c.spaces, c.records, c.layout
     pair = c.derived.home_pairs()
     taking_part = np.flatnonzero(people.present & (pair >= 0))
     home = c.derived.home_space()[taking_part]
+    run = lay.run_of_slots(taking_part)
     book = learning.ledger(c)
     moves = learning.transitions(
         np.take(book.entry_beliefs, taking_part, axis=0),
         np.take(people.beliefs, taking_part, axis=0),
         np.take(c.baseline.powerful_view, home, axis=0),
-        c.world.reality,
+        np.take(c.world.reality, run, axis=0),
+        run,
+        c.runs,
     )
-    codified = c.world.codified.any()
-    novelty = outcomes.repertoire_novelty(spaces.codes, c.world.reality, c.baseline, spaces.alive)
-    peripheral = outcomes.share(records.peripheral_weight, records.change_weight)
-    if peripheral is None and codified and c.social:
-        peripheral = 0.0  # the repertoire could have changed and did not
-    if not c.social:
-        peripheral = None  # March's anonymous individuals: no periphery to credit
-    values = outcomes.indices(moves, novelty, peripheral, taking_part.size, people.beliefs.shape[1])
-    values["expert_share"] = outcomes.share(records.expert_changes, records.change_weight) or 0.0
+    novelty = outcomes.repertoire_novelty(spaces.codes, c.world.reality, c.baseline, spaces.alive, lay)
+    peripheral, judged = outcomes.share(records.peripheral_weight, records.change_weight)
+    if c.social and c.world.codified.any():
+        judged = np.ones_like(judged)  # the repertoire could have changed (0 if it did not)
+    if not c.social:  # March's anonymous individuals: no periphery to credit
+        judged = np.zeros_like(judged)
+    participants = np.bincount(run, minlength=c.runs)
+    values = outcomes.indices(moves, novelty, (peripheral, judged), participants, lay.dims)
+    values["expert_share"] = outcomes.share(records.expert_changes, records.change_weight)[0]
     values["alignment_with_powerful"] = outcomes.alignment_with_powerful(
-        spaces.codes, c.baseline, spaces.alive
+        spaces.codes, c.baseline, spaces.alive, lay
     )
     return values
 
 
-def measure(c: Community, reporters: Iterable[Reporter]) -> dict[str, float]:
-    """The full record: community measures and every submodel's, in ``COLUMNS`` order."""
+def measure(c: Community, reporters: Iterable[Reporter]) -> dict[str, np.ndarray]:
+    """The full record, (K,) per name: community measures and every submodel's, in
+    ``COLUMNS`` order."""
     base = shared_basis(c)
     values = community(c, base)
     for report in reporters:
         values.update(report(c, base))
     ordered = {name: values[name] for name in COLUMNS if name in values}
     ordered.update({k: v for k, v in values.items() if k not in ordered})
-    return ordered
+    return {k: np.asarray(v, dtype=np.float64) for k, v in ordered.items()}

@@ -64,6 +64,22 @@ class Memberships:
         """
         self.home_round += 1
 
+    def take(self, runs: np.ndarray, spaces_per_run: int, slots_per_run: int) -> None:
+        """Keep the memberships of ``runs`` (sorted old run indices), renumbered to
+        the compacted layout (compaction of an ensemble, :mod:`copsim.ensemble`)."""
+        old_run = self.space // spaces_per_run
+        new_of = np.full(self.n_spaces // spaces_per_run, -1, dtype=np.int64)
+        new_of[runs] = np.arange(np.size(runs))
+        keep = new_of[old_run] >= 0
+        shift = (old_run - new_of[old_run])[keep]
+        self.space = self.space[keep] - shift * spaces_per_run
+        self.slot = self.slot[keep] - shift * slots_per_run
+        self.participation, self.legitimacy = self.participation[keep], self.legitimacy[keep]
+        self.n_spaces = np.size(runs) * spaces_per_run
+        self.n_slots = np.size(runs) * slots_per_run
+        self.version += 1
+        self._layout_version = -1
+
     # -------------------------------------------------------------- queries
     def __len__(self) -> int:
         return self.space.size

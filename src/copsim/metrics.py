@@ -60,3 +60,17 @@ def gini(values: np.ndarray) -> float:
         return 0.0
     ranks = np.arange(1, v.size + 1)
     return float((2.0 * (ranks * v).sum()) / (v.size * total) - (v.size + 1.0) / v.size)
+
+
+def gini_by_run(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """(K,) Gini coefficient of each row's values over ``where`` ((K, N) arrays)."""
+    v = np.sort(np.where(where, values, np.inf), axis=1)
+    n = where.sum(axis=1)
+    ranks = np.arange(1, v.shape[1] + 1)[None, :]
+    inside = ranks <= n[:, None]
+    v = np.where(inside, v, 0.0)
+    total = v.sum(axis=1)
+    ok = (n > 0) & (total > 0)
+    n_ = np.maximum(n, 1).astype(np.float64)
+    g = (2.0 * (ranks * v).sum(axis=1)) / (n_ * np.where(ok, total, 1.0)) - (n_ + 1.0) / n_
+    return np.where(ok, g, 0.0)

@@ -1,9 +1,13 @@
 """``CoPModel``: a community of practice as a Mesa model, a thin facade over the submodels.
 
 The state lives in arrays (:mod:`copsim.state`), one row per practitioner
-*slot* and per learning space; each period runs the stages of
-:mod:`copsim.schedule` in order, each a function of one submodel module
-(:mod:`copsim.submodels`, one per section of ODD II.7).  This class adds what
+*slot* and per learning space; the model is an ensemble of one community
+(:mod:`copsim.ensemble`), so it runs the same code as a sweep of thousands.
+Each period runs the stages of :mod:`copsim.schedule` in order, each a
+function of one submodel module (:mod:`copsim.submodels`, one per section of
+ODD II.7).  The rules draw keyed random numbers from the run's seed
+(:mod:`copsim.draws`); Mesa's ``self.rng`` (seeded from the same seed) is left
+to user code such as agent activation.  This class adds what
 Mesa users expect: set-up from ``Params`` and a seed, ``step``/``run`` with a
 stop rule, one ``Practitioner`` agent per present slot (synchronized lazily),
 a ``DataCollector`` of the per-period measures, ``outcomes()`` and ``label()``.
@@ -18,9 +22,9 @@ from typing import Any
 import mesa
 import numpy as np
 
-from copsim import initialization, measures, outcomes, schedule
-from copsim import knowledge as kn
+from copsim import outcomes
 from copsim.agents import Practitioner
+from copsim.ensemble import Ensemble, outcome_record
 from copsim.params import Params
 from copsim.readout import Readout
 from copsim.seeds import SeedLike
@@ -45,7 +49,7 @@ def checked_rng(rng: Any) -> Any:
 
 
 class CoPModel(Readout, mesa.Model):
-    """A community of practice learning about a changing reality."""
+    """A community of practice learning about a changing reality (an ensemble of one)."""
 
     def __init__(
         self,
@@ -57,19 +61,24 @@ class CoPModel(Readout, mesa.Model):
         params = params if params is not None else Params()
         if overrides:
             params = params.replace(**overrides)
-        super().__init__(rng=checked_rng(rng))
+        seed = checked_rng(rng)
+        super().__init__(rng=seed)
         self.params = params
-        self.community = initialization.build(params, self.rng)
-        self.stages = schedule.stages(params)
-        self._reporters = schedule.hooks("measures")
+        #: the run's seed for the keyed draws of the rules (copsim.draws): the seed
+        #: given, or one drawn from Mesa's generator when none (or a Generator) is given
+        self.seed = seed if isinstance(seed, int | np.random.SeedSequence) else int(
+            self.rng.integers(2**63)
+        )
+        self.ensemble = Ensemble(params, [self.seed], keep_events=True, compact=False)
+        self.community = self.ensemble.community
+        self.stages = self.ensemble.stages
         n = params.n_practitioners
         # Mesa's registry follows the slots' occupants lazily (see sync_agents)
         self._agent_occupant = np.zeros(n, dtype=np.int64)
         self._slot_agent: list[Practitioner | None] = list(
             Practitioner.create_agents(self, n, slot=np.arange(n))
         )
-        self.at_equilibrium = False
-        self.metrics: dict[str, float] = measures.measure(self.community, self._reporters)
+        self.metrics: dict[str, float] = self.ensemble.current(0)
         self.datacollector = self._make_datacollector()
         self.datacollector.collect(self)
 
@@ -82,37 +91,19 @@ class CoPModel(Readout, mesa.Model):
                 f"CoPModel.step: the run has stopped at step {self.steps - 1} "
                 f"({self.stop_reason()}); build a new model (e.g. with a larger max_steps)"
             )
-        c = self.community
-        c.step = self.steps
-        for stage in self.stages:
-            stage.run(c)
-        c.people.tenure += c.people.present
-        self.metrics = measures.measure(c, self._reporters)
+        self.ensemble.step()
+        self.metrics = self.ensemble.current(0)
         self.datacollector.collect(self)
-        self._check_stop()
-
-    def _check_stop(self) -> None:
-        p, c = self.params, self.community
-        closed = not c.social and p.turnover_rate == 0 and p.turbulence_rate == 0
-        if closed and p.stop_at_equilibrium:
-            self.at_equilibrium = bool(
-                kn.at_equilibrium(
-                    c.people.beliefs[None], c.spaces.codes[None], c.world.reality[None]
-                )[0]
-            )
-        dissolved = c.social and self.metrics["members"] < 2
-        if self.at_equilibrium or dissolved or self.steps >= p.max_steps:
+        if not self.ensemble.running[0]:
             self.running = False
+
+    @property
+    def at_equilibrium(self) -> bool:
+        return bool(self.ensemble.at_equilibrium[0])
 
     def stop_reason(self) -> str:
         """Why the run stopped (or 'running')."""
-        if self.running:
-            return "running"
-        if self.at_equilibrium:
-            return "equilibrium"
-        if self.steps >= self.params.max_steps:
-            return f"max_steps = {self.params.max_steps} reached"
-        return "dissolved"
+        return "running" if self.running else self.ensemble.stop_reason(0)
 
     def run(self, max_steps: int | None = None) -> CoPModel:
         """Step until the stop rule (equilibrium, dissolution or horizon) or
@@ -197,14 +188,4 @@ class CoPModel(Readout, mesa.Model):
         """The run's final outcomes as one flat record (a row of a results table):
         the label, its margin (distance from the nearest label line, in reference
         spreads) and the period's record."""
-        m = self.metrics
-        label, margin = outcomes.classify_with_margin(
-            m["expansiveness"], m["defensiveness"], int(m["members"]), int(m["spaces_alive"])
-        )
-        return {
-            "steps": int(self.steps),
-            "at_equilibrium": self.at_equilibrium,
-            "label": label,
-            "label_margin": margin,
-            **m,
-        }
+        return outcome_record(self.metrics, int(self.steps), self.at_equilibrium)

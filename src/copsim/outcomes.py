@@ -116,63 +116,84 @@ def powerful_view(beliefs: np.ndarray, power: np.ndarray, members: Memberships) 
 
 
 def repertoire_novelty(
-    codes: np.ndarray, reality: np.ndarray, baseline: Baseline, alive: np.ndarray
-) -> float | None:
-    """Of the (alive space, codified dimension) pairs where the dominant view was not
-    right, the share the repertoire now has right; None if there is none."""
-    judged = alive[:, None] & baseline.codified[None, :] & (baseline.powerful_view != reality)
-    if not judged.any():
-        return None
-    return float((codes == reality)[judged].mean())
+    codes: np.ndarray, reality: np.ndarray, baseline: Baseline, alive: np.ndarray, layout
+) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) of the (alive space, codified dimension) pairs where the dominant view was
+    not right, the share the repertoire now has right; and (K,) whether there was any
+    such pair (a run with none has nothing to judge)."""
+    at_space = np.repeat(reality, layout.spaces, axis=0)
+    judged = alive[:, None] & baseline.codified[None, :] & (baseline.powerful_view != at_space)
+    right = judged & (codes == at_space)
+    n = layout.total_spaces(np.count_nonzero(judged, axis=1))
+    hit = layout.total_spaces(np.count_nonzero(right, axis=1))
+    return np.where(n > 0, hit / np.maximum(n, 1), 0.0), n > 0
 
 
-def alignment_with_powerful(codes: np.ndarray, baseline: Baseline, alive: np.ndarray) -> float:
-    """Agreement of the alive repertoires with their space's dominant view where it
-    is decided (reported beside the indices; 0 if nothing can be judged)."""
+def alignment_with_powerful(
+    codes: np.ndarray, baseline: Baseline, alive: np.ndarray, layout
+) -> np.ndarray:
+    """(K,) agreement of the alive repertoires with their space's dominant view where
+    it is decided (reported beside the indices; 0 if nothing can be judged)."""
     judged = (baseline.powerful_view != 0) & alive[:, None] & baseline.codified
-    if not judged.any():
-        return 0.0
-    return float((codes == baseline.powerful_view)[judged].mean())
+    agree = judged & (codes == baseline.powerful_view)
+    n = layout.total_spaces(np.count_nonzero(judged, axis=1))
+    hit = layout.total_spaces(np.count_nonzero(agree, axis=1))
+    return np.where(n > 0, hit / np.maximum(n, 1), 0.0)
 
 
-def share(part: float, whole: float) -> float | None:
-    """part / whole, or None when there is nothing to judge."""
-    return part / whole if whole > 0 else None
+def share(part: np.ndarray, whole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(part / whole, whether there was anything to judge) per run (0 where not)."""
+    part, whole = np.asarray(part, dtype=np.float64), np.asarray(whole, dtype=np.float64)
+    judged = whole > 0
+    return np.where(judged, part / np.where(judged, whole, 1.0), 0.0), judged
 
 
 def indices(
     moves: Transitions,
-    novelty: float | None,
-    peripheral_contribution: float | None,
-    participants: int,
+    novelty: tuple[np.ndarray, np.ndarray],
+    peripheral_contribution: tuple[np.ndarray, np.ndarray],
+    participants: np.ndarray,
     dimensions: int,
-) -> dict[str, float]:
-    """Both headline indices and their components, all in [0, 1] (conformity in
-    [-1, 1]); components with nothing to judge are reported as 0 and left out
-    of the geometric mean."""
-    new_ways = share(moves.opened, moves.headroom)
-    kept = share(moves.kept, moves.distinct)
-    conformity = (moves.conformed - moves.departed) / moves.changed if moves.changed else 0.0
-    parts = (new_ways if new_ways is not None else 0.0, novelty, kept, peripheral_contribution)
-    volume = moves.changed / (participants * dimensions) if participants and dimensions else 0.0
+) -> dict[str, np.ndarray]:
+    """Both headline indices and their components per run, all in [0, 1] (conformity
+    in [-1, 1]).  ``novelty`` and ``peripheral_contribution`` are (values, judged)
+    pairs; a component with nothing to judge is reported as 0 and left out of the
+    geometric mean (new ways always counts)."""
+    new_ways, _ = share(moves.opened, moves.headroom)
+    kept, kept_judged = share(moves.kept, moves.distinct)
+    changed = moves.changed
+    conformity = np.where(
+        changed > 0, (moves.conformed - moves.departed) / np.maximum(changed, 1), 0.0
+    )
+    novelty_value, novelty_judged = novelty
+    peripheral, peripheral_judged = peripheral_contribution
+    parts = np.stack([new_ways, novelty_value, kept, peripheral])
+    used = np.stack(
+        [np.ones_like(novelty_judged), novelty_judged, kept_judged, peripheral_judged]
+    )
+    cells = participants * dimensions
+    volume = np.where(cells > 0, changed / np.maximum(cells, 1), 0.0)
     return {
-        "new_ways": new_ways or 0.0,
-        "repertoire_novelty": novelty or 0.0,
-        "own_views_kept": kept if kept is not None else 0.0,
-        "peripheral_contribution": peripheral_contribution or 0.0,
-        "conformity": float(conformity),
-        "learning_volume": float(volume),
-        "expansiveness": gmean(*[x for x in parts if x is not None]),
-        "defensiveness": float(max(0.0, conformity)),
+        "new_ways": new_ways,
+        "repertoire_novelty": novelty_value,
+        "own_views_kept": kept,
+        "peripheral_contribution": peripheral,
+        "conformity": conformity,
+        "learning_volume": volume,
+        "expansiveness": gmean(parts, used),
+        "defensiveness": np.maximum(0.0, conformity),
     }
 
 
-def gmean(*parts: float) -> float:
-    """Geometric mean of values in [0, 1] (0 if any is 0 or none is given)."""
-    if not parts:
-        return 0.0
-    values = np.clip(np.asarray(parts, dtype=np.float64), 0.0, 1.0)
-    return float(np.prod(values) ** (1.0 / values.size))
+def gmean(parts: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Per run (columns), the geometric mean of the used values (rows) in [0, 1]
+    (0 if any used value is 0 or none is used)."""
+    values = np.where(used, np.clip(parts, 0.0, 1.0), 1.0)
+    count = used.sum(axis=0)
+    product = values[0] * values[1] * values[2] * values[3] if values.shape[0] == 4 else (
+        np.prod(values, axis=0)
+    )
+    return np.where(count > 0, product ** (1.0 / np.maximum(count, 1)), 0.0)
 
 
 def classify(
@@ -230,8 +251,13 @@ def explain(label: str, values: dict[str, float]) -> str:
     )
 
 
-def knowledge_of_codes(codes: np.ndarray, reality: np.ndarray, codified: np.ndarray) -> float:
-    """Mean knowledge of repertoires on the dimensions a repertoire can hold."""
-    if not codified.any() or codes.shape[0] == 0:
-        return 0.0
-    return float(kn.knowledge(codes[:, codified], reality[codified]).mean())
+def knowledge_of_codes(
+    codes: np.ndarray, reality: np.ndarray, codified: np.ndarray, alive: np.ndarray, layout
+) -> np.ndarray:
+    """(K,) mean knowledge of each run's alive repertoires on the dimensions a
+    repertoire can hold (0 with none alive or nothing codified)."""
+    if not codified.any():
+        return np.zeros(layout.runs)
+    held = layout.spaces_by_run(codes[:, codified]).astype(np.float32)
+    scores = kn.score(held, reality[:, codified]).reshape(-1) / int(codified.sum())
+    return layout.mean_spaces(scores, alive)

@@ -1,6 +1,7 @@
 """What the teaching view, the sweep runner and analysts may read from a model.
 
-``CoPModel`` inherits these read-only accessors; together with Mesa's own
+``CoPModel`` (an ensemble of one, :mod:`copsim.ensemble`) inherits these
+read-only accessors, each for its one community; together with Mesa's own
 (``steps``, ``running``, ``agents``, ``datacollector``) and the model's
 ``params``, ``metrics``, ``label()`` and ``outcomes()`` they are the documented
 contract (docs/architecture.md, "The read-only contract").  The view reads
@@ -39,7 +40,7 @@ class Readout:
     @property
     def reality(self) -> np.ndarray:
         """(m,) the state of the world, +-1."""
-        return self.community.world.reality
+        return self.community.world.reality[0]
 
     @property
     def tacit(self) -> np.ndarray:
@@ -99,7 +100,7 @@ class Readout:
     @property
     def exits(self) -> int:
         """Departures so far."""
-        return self.community.records.exits
+        return int(self.community.records.exits[0])
 
     def voice_weights(self) -> np.ndarray:
         """(N,) voice: power relative to the present mean, raised to the asymmetry
@@ -112,7 +113,7 @@ class Readout:
     def individual_knowledge(self) -> np.ndarray:
         """(N,) share of reality each slot believes right, net of errors, in [-1, 1]."""
         c = self.community
-        return kn.knowledge(c.people.beliefs, c.world.reality).astype(np.float64)
+        return kn.knowledge(c.people.beliefs, c.world.reality[0]).astype(np.float64)
 
     def home_participation(self) -> np.ndarray:
         """(N,) participation in the home space (0 for non-members)."""
@@ -172,7 +173,7 @@ class Readout:
 
     def funding_budget(self) -> float:
         """Outside funding per space this period (nan when money is off)."""
-        return funding.current_budget(self.community)
+        return float(funding.current_budget(self.community)[0])
 
     def role_play_active(self) -> bool:
         """Whether role play is on in the current period."""
