@@ -299,6 +299,13 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="results folder (default: the config's output)")
     p.add_argument("--report", action="store_true", help="write report.html when complete")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--ensemble-size",
+        type=_positive_int,
+        default=None,
+        help="runs stepped together in one array program (default: automatic; never "
+        "changes a result)",
+    )
     _allow_huge_arg(p)
 
 
@@ -324,6 +331,7 @@ def _sweep(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 progress=not args.no_progress,
                 out=args.out,
+                ensemble_size=args.ensemble_size,
             )
     except OSError as exc:  # e.g. the folder became read-only, or the disk is full
         return _fail(_os_error_text(exc, out), 2)

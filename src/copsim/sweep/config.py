@@ -314,6 +314,12 @@ class ExperimentConfig(_Section):
     chunk_size: int | None = Field(
         None, ge=1, le=1_000_000, description="runs per Parquet part file (default: automatic)"
     )
+    ensemble_size: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="runs stepped together in one ensemble (default: automatic, by size)",
+    )
     model: str = Field(
         "copsim.model:CoPModel",
         pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",

@@ -94,9 +94,20 @@ def spread_points(n_points: int, limit: int) -> list[int]:
     return sorted({round(i * step) for i in range(limit)})
 
 
+#: The random-number scheme and engine results depend on (part of the fingerprint, so
+#: a folder written by an earlier engine is never resumed with this one).
+ENGINE = "keyed-ensemble-1"
+
+#: Fewest runs per automatic chunk: a chunk is run as ensembles (copsim.ensemble), which
+#: pay off from a few dozen runs on.
+MIN_AUTO_CHUNK = 64
+
+
 def auto_chunk_size(n_runs: int) -> int:
-    """Runs per chunk when the config does not say: about 100 chunks, 1 to 100 runs each."""
-    return max(1, min(100, math.ceil(n_runs / 100)))
+    """Runs per chunk when the config does not say: about 100 chunks, but at least
+    ``MIN_AUTO_CHUNK`` runs each (so each chunk runs as a sizeable ensemble) and at
+    most 1,000."""
+    return max(1, min(n_runs, max(MIN_AUTO_CHUNK, min(1000, math.ceil(n_runs / 100)))))
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,7 @@ class ChunkTask:
     steps_every: int = 0
     agents_every: int = 0
     factor_names: list[str] = field(default_factory=list)
+    ensemble_size: int | None = None  # runs per ensemble (None: copsim.ensemble's default)
 
 
 class Design:
@@ -288,6 +300,7 @@ class Design:
             steps_every=rec.steps_every,
             agents_every=rec.agents_every if rec.agents else 0,
             factor_names=self.factor_names,
+            ensemble_size=self.cfg.ensemble_size,
         )
 
     def chunk_tasks(self, chunks: list[int]) -> Iterator[ChunkTask]:
@@ -344,11 +357,14 @@ class Design:
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the results (not the output folder)."""
-        # allow_huge only lifts a safety limit; it does not change any result.
+        # allow_huge only lifts a safety limit and ensemble_size only groups runs:
+        # neither changes any result.
         payload = self.cfg.model_dump(
-            mode="json", exclude={"output", "description", "report", "allow_huge"}
+            mode="json",
+            exclude={"output", "description", "report", "allow_huge", "ensemble_size"},
         )
         payload["_chunk_size"] = self.chunk_size
+        payload["_engine"] = ENGINE
         payload["_presets"] = self._preset_values
         text = json.dumps(payload, sort_keys=True, default=repr)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

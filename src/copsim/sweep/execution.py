@@ -82,17 +82,7 @@ def execute_run(task: RunTask, model_cls: type, steps_every: int, agents_every: 
     """Run one model; return its row and (optionally) its time series and agent data."""
     from copsim.params import Params
 
-    row: dict[str, Any] = {
-        "run": task.run,
-        "point": task.point,
-        "replicate": task.replicate,
-        "seed": seed_label(task.seed),
-        "preset": task.preset,
-        "status": "ok",
-        "error": None,
-        "traceback": None,
-        **{k: v for k, v in task.factors.items() if k in ("scenario", "sample")},
-    }
+    row = _base_row(task)
     out: dict[str, Any] = {"row": row, "steps": None, "agents": None}
     try:
         params = Params(**task.values)
@@ -120,16 +110,85 @@ def _keyed(frame: pd.DataFrame, task: RunTask, factor_names: list[str]) -> pd.Da
     return frame
 
 
+#: The model whose runs go through the ensemble engine (copsim.ensemble).
+ENSEMBLE_MODEL = "copsim.model:CoPModel"
+
+
+def _base_row(task: RunTask) -> dict[str, Any]:
+    return {
+        "run": task.run,
+        "point": task.point,
+        "replicate": task.replicate,
+        "seed": seed_label(task.seed),
+        "preset": task.preset,
+        "status": "ok",
+        "error": None,
+        "traceback": None,
+        **{k: v for k, v in task.factors.items() if k in ("scenario", "sample")},
+    }
+
+
+def execute_ensembles(chunk: ChunkTask) -> list[dict]:
+    """Run a chunk's runs through the ensemble engine; one result per run, in order.
+
+    The runs are grouped into ensembles (``copsim.ensemble.run_ensembles``); a run
+    whose parameters are invalid, or that raises, is recorded as failed with its
+    error, and the others go on.
+    """
+    from copsim.ensemble import run_ensembles
+    from copsim.params import Params
+
+    outs: list[dict] = []
+    todo: list[tuple[int, Params]] = []
+    for i, task in enumerate(chunk.runs):
+        row = _base_row(task)
+        outs.append({"row": row, "steps": None, "agents": None})
+        try:
+            params = Params(**task.values)
+        except Exception as exc:
+            row["status"], row["error"] = "failed", f"{type(exc).__name__}: {exc}"
+            row["traceback"] = "".join(traceback.format_exc(limit=-6))
+            continue
+        row.update({k: _flat(v) for k, v in params.model_dump().items()})
+        todo.append((i, params))
+    results = run_ensembles(
+        [p for _, p in todo],
+        [chunk.runs[i].seed for i, _ in todo],
+        size=chunk.ensemble_size,
+        keep_history=bool(chunk.steps_every),
+    )
+    for (i, _), result in zip(todo, results, strict=True):
+        out = outs[i]
+        row = out["row"]
+        if result.error is not None:
+            row["status"], row["error"], row["traceback"] = "failed", result.error, result.traceback
+            continue
+        row.update(_outcome_record(result.outcomes, set(row)))
+        if chunk.steps_every and result.history:
+            frame = pd.DataFrame(result.history)
+            frame.insert(0, "step", np.arange(len(frame), dtype=np.int64))
+            out["steps"] = _thin(frame, "step", chunk.steps_every, len(frame) - 1)
+    return outs
+
+
 def run_chunk(chunk: ChunkTask) -> dict[str, pa.Table]:
     """Execute a chunk; return ``{"runs": ..., "steps": ..., "agents": ...}`` tables.
 
-    ``steps``/``agents`` are present only when recorded.  Tables are Arrow, so
-    the parent writes them without touching pandas again.
+    Runs of copsim's own model go through the ensemble engine (unless per-agent
+    records are asked for, which need Mesa's agents); ``steps``/``agents`` are
+    present only when recorded.  Tables are Arrow, so the parent writes them
+    without touching pandas again.
     """
-    model_cls = load_model_class(chunk.model)
     rows, steps, agents = [], [], []
-    for task in chunk.runs:
-        result = execute_run(task, model_cls, chunk.steps_every, chunk.agents_every)
+    if chunk.model == ENSEMBLE_MODEL and not chunk.agents_every:
+        results = execute_ensembles(chunk)
+    else:
+        model_cls = load_model_class(chunk.model)
+        results = [
+            execute_run(task, model_cls, chunk.steps_every, chunk.agents_every)
+            for task in chunk.runs
+        ]
+    for task, result in zip(chunk.runs, results, strict=True):
         rows.append(result["row"])
         if result["steps"] is not None:
             steps.append(_keyed(result["steps"], task, chunk.factor_names))

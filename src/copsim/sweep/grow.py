@@ -34,7 +34,7 @@ from copsim.sweep.storage import (
 )
 
 #: Config fields that do not decide any result (left out of the comparison).
-_IGNORED = {"output", "description", "report", "allow_huge"}
+_IGNORED = {"output", "description", "report", "allow_huge", "ensemble_size"}
 CARRIED = "carried"
 
 

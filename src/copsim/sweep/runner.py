@@ -399,6 +399,7 @@ def run_sweep(
     progress: bool = True,
     out: str | Path | None = None,
     max_chunks: int | None = None,
+    ensemble_size: int | None = None,
 ) -> SweepSummary:
     """Run (or continue) the sweep a config describes; see the module docstring.
 
@@ -414,6 +415,9 @@ def run_sweep(
         raise ValueError("resume and fresh exclude each other: continue the folder or start over")
     source = None if isinstance(config, ExperimentConfig) else config
     cfg, design = plan(config)
+    if ensemble_size is not None:  # how runs are grouped never changes a result
+        cfg = cfg.model_copy(update={"ensemble_size": ensemble_size})
+        design.cfg = cfg
     path = Path(out) if out is not None else cfg.output_dir
     summary = SweepSummary(path=path, n_runs=design.n_runs)
     if dry_run:
