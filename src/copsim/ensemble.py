@@ -54,7 +54,7 @@ class RunResult:
     """What an ensemble hands back for one run."""
 
     outcomes: dict[str, Any]
-    history: list[dict[str, float]] | None = None  # per-period records (step 0 first)
+    history: dict[str, np.ndarray] | None = None  # per-period records (step 0 first)
     error: str | None = None
     traceback: str | None = None
 
@@ -65,7 +65,8 @@ class Ensemble:
 
     params: Sequence[Params] | Params
     seeds: Sequence[Any]
-    keep_history: bool = False
+    #: keep every period's record: True for every measure, or the names to keep
+    keep_history: bool | Sequence[str] = False
     keep_events: bool = False
     compact: bool = True
     community: Community = field(init=False)
@@ -88,10 +89,13 @@ class Ensemble:
         self.at_equilibrium = np.zeros(self.size, dtype=bool)
         self.stopped_at = np.full(self.size, -1, dtype=np.int64)
         self.final: dict[int, dict[str, float]] = {}
-        self.history: list[list[dict[str, float]]] | None = (
-            [[] for _ in range(self.size)] if self.keep_history else None
-        )
+        self._rows: list[np.ndarray] = []  # per period: (runs held, kept names)
+        self._ids: list[np.ndarray] = []  # per period: the runs those rows belong to
         self.metrics = measures.measure(self.community, self.reporters)
+        keep = self.keep_history
+        self.kept_names: list[str] = (
+            [] if not keep else list(self.metrics) if keep is True else list(keep)
+        )
         self._record()
 
     # ------------------------------------------------------------------ stepping
@@ -119,14 +123,28 @@ class Ensemble:
         return self
 
     def _record(self) -> None:
-        if self.history is None:
+        """Keep this period's record of every run still going (one array per period)."""
+        if not self.kept_names:
             return
         ids = self.community.run_ids
-        names = list(self.metrics)
-        table = np.stack([self.metrics[n] for n in names], axis=1)  # (K held, columns)
-        for row, run in enumerate(ids):
-            if self.running[run]:
-                self.history[run].append(dict(zip(names, table[row].tolist(), strict=True)))
+        going = self.running[ids]
+        table = np.stack([self.metrics[n] for n in self.kept_names], axis=1)
+        self._rows.append(table[going])
+        self._ids.append(ids[going])
+
+    def histories(self) -> list[dict[str, np.ndarray]] | None:
+        """Each run's per-period records (step 0 first), name -> (periods,) array."""
+        if not self.kept_names:
+            return None
+        ids = np.concatenate(self._ids)
+        rows = np.concatenate(self._rows)
+        order = np.argsort(ids, kind="stable")  # by run, periods in order within a run
+        bounds = np.searchsorted(ids[order], np.arange(self.size + 1))
+        out = []
+        for k in range(self.size):  # one slice per run to hand back, not a step loop
+            block = rows[order[bounds[k] : bounds[k + 1]]]
+            out.append({n: block[:, j] for j, n in enumerate(self.kept_names)})
+        return out
 
     def _check_stop(self) -> None:
         c, p = self.community, self.shared
@@ -182,8 +200,9 @@ class Ensemble:
 
     def results(self) -> list[RunResult]:
         """Every run's outcomes (and history), in input order."""
+        histories = self.histories()
         return [
-            RunResult(self.outcomes(k), None if self.history is None else self.history[k])
+            RunResult(self.outcomes(k), None if histories is None else histories[k])
             for k in range(self.size)
         ]
 
@@ -271,7 +290,7 @@ def run_ensembles(
     seeds: Sequence[Any],
     *,
     size: int | None = None,
-    keep_history: bool = False,
+    keep_history: bool | Sequence[str] = False,
     progress: Callable[[int], None] | None = None,
 ) -> list[RunResult]:
     """Run every (parameters, seed) pair; results in input order.
@@ -299,7 +318,7 @@ def run_ensembles(
 
 
 def _run_part(
-    params: Sequence[Params], seeds: Sequence[Any], part: list[int], keep_history: bool
+    params: Sequence[Params], seeds: Sequence[Any], part: list[int], keep_history
 ) -> Iterable[RunResult]:
     try:
         ens = Ensemble([params[i] for i in part], [seeds[i] for i in part], keep_history)

@@ -416,32 +416,39 @@ def plan(chosen: Sequence[Comparison], seeds: int | Mapping[int, int]) -> list[U
     ]
 
 
-def simulate(
-    arm: Arm,
-    seed: SeedLike,
-    metrics: Sequence[str],
-    base: Mapping[str, Any] | None = None,
-) -> tuple[int, dict[str, list[float]]]:
-    """Run one model and return (planned horizon, the per-step series of ``metrics``)."""
-    from copsim.model import CoPModel  # imported here: workers load the model lazily
+def _unit_seed(root: SeedLike, unit: Unit) -> SeedLike:
+    return child_seed(root, unit.fact, unit.replicate)
 
-    params = arm.params(base)
-    model = CoPModel(params, rng=seed).run()
-    series = model.datacollector.model_vars
-    return params.max_steps, {name: list(series[name]) for name in metrics}
+
+def run_batch(
+    units: Sequence[Unit], root: SeedLike, base: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Worker entry point (top level, so spawned processes can import it): the units
+    of one arm (or several), run as ensembles (:mod:`copsim.ensemble`)."""
+    from copsim.ensemble import run_ensembles  # imported here: workers load lazily
+
+    params = [u.arm.params(base) for u in units]
+    names = sorted({name for u in units for name in u.metrics})
+    results = run_ensembles(params, [_unit_seed(root, u) for u in units], keep_history=names)
+    out = []
+    for unit, p, result in zip(units, params, results, strict=True):
+        if result.error is not None:
+            raise RuntimeError(f"fact {unit.fact} replicate {unit.replicate}: {result.error}")
+        out.append(
+            {
+                "fact": unit.fact,
+                "arm": unit.arm,
+                "replicate": unit.replicate,
+                "series": {name: result.history[name].tolist() for name in unit.metrics},
+                "horizon": p.max_steps,
+            }
+        )
+    return out
 
 
 def run_unit(unit: Unit, root: SeedLike, base: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Worker entry point (top level, so spawned processes can import it)."""
-    seed = child_seed(root, unit.fact, unit.replicate)
-    horizon, series = simulate(unit.arm, seed, unit.metrics, base)
-    return {
-        "fact": unit.fact,
-        "arm": unit.arm,
-        "replicate": unit.replicate,
-        "series": series,
-        "horizon": horizon,
-    }
+    """One unit alone (the same numbers as inside a batch)."""
+    return run_batch([unit], root, base)[0]
 
 
 def run_facts(
@@ -486,14 +493,22 @@ def run_facts(
 def _execute(
     units: Sequence[Unit], root: SeedLike, base: Mapping[str, Any] | None, workers: int
 ) -> list[dict[str, Any]]:
-    """Run units in this process (``workers <= 1``) or in copsim's :class:`~copsim.pool.WorkerPool`."""
-    if workers <= 1 or len(units) <= 1:
-        return [run_unit(u, root, base) for u in units]
-    chunk = max(1, len(units) // (workers * 8))
+    """Run units as ensembles, in this process (``workers <= 1``) or in copsim's
+    :class:`~copsim.pool.WorkerPool`: units are cut into batches (an arm's replicates
+    together), and the numbers never depend on the cut."""
+    batches = _batches(units, workers)
+    if workers <= 1 or len(batches) <= 1:
+        return [r for b in batches for r in run_batch(b, root, base)]
     with WorkerPool(workers) as pool:
-        return list(
-            pool.map(run_unit, units, [root] * len(units), [base] * len(units), chunksize=chunk)
-        )
+        done = pool.map(run_batch, batches, [root] * len(batches), [base] * len(batches))
+        return [r for batch in done for r in batch]
+
+
+def _batches(units: Sequence[Unit], workers: int) -> list[list[Unit]]:
+    """Units in batches of about 4 per worker, an arm's units kept together."""
+    ordered = sorted(units, key=lambda u: (u.fact, repr(u.arm), u.replicate))
+    target = max(1, -(-len(ordered) // max(4 * workers, 1)))
+    return [list(ordered[i : i + target]) for i in range(0, len(ordered), target)]
 
 
 # --------------------------------------------------------------------------- statistics

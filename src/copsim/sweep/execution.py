@@ -164,7 +164,7 @@ def execute_ensembles(chunk: ChunkTask) -> list[dict]:
             row["status"], row["error"], row["traceback"] = "failed", result.error, result.traceback
             continue
         row.update(_outcome_record(result.outcomes, set(row)))
-        if chunk.steps_every and result.history:
+        if chunk.steps_every and result.history is not None:
             frame = pd.DataFrame(result.history)
             frame.insert(0, "step", np.arange(len(frame), dtype=np.int64))
             out["steps"] = _thin(frame, "step", chunk.steps_every, len(frame) - 1)
