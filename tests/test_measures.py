@@ -105,9 +105,14 @@ WRONG_VIEW = -TRUTH  # the powerful founders believed the opposite of reality
 
 def contrast(entry: np.ndarray, now: np.ndarray, novelty: float, peripheral: float) -> dict:
     """Indices for participants with these beliefs (entry, now) facing WRONG_VIEW."""
-    view = np.tile(WRONG_VIEW, (entry.shape[0], 1))
-    moves = transitions(entry, now, view, TRUTH)
-    return outcomes.indices(moves, novelty, peripheral, entry.shape[0], M)
+    k = entry.shape[0]
+    view = np.tile(WRONG_VIEW, (k, 1))
+    moves = transitions(entry, now, view, np.tile(TRUTH, (k, 1)), np.zeros(k, np.int64), 1)
+    judged = np.array([True])
+    values = outcomes.indices(
+        moves, (np.array([novelty]), judged), (np.array([peripheral]), judged), np.array([k]), M
+    )
+    return {name: float(v[0]) for name, v in values.items()}
 
 
 def label(values: dict) -> str:

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from copsim.layout import Layout
+
 from copsim import CoPModel, Params, measures, schedule
 from copsim import population as pop
 from copsim.memberships import Memberships
@@ -34,10 +36,11 @@ def check_invariants(model: CoPModel) -> None:
     assert np.all(np.isin(model.beliefs, (-1, 0, 1)))
     assert np.all(model.codes[:, model.tacit] == 0)
     # cached quantities agree with a fresh computation from the current state
-    fresh = pop.power_weights(model.power, present, model.params.power_asymmetry)
+    lay = model.community.layout
+    fresh = pop.power_weights(lay, model.power, present, model.params.power_asymmetry)
     derived = model.community.derived
     assert np.array_equal(derived.power_weights(), fresh)
-    assert np.array_equal(derived.power_rank(), pop.power_rank(model.power, present))
+    assert np.array_equal(derived.power_rank(), pop.power_rank(lay, model.power, present))
     mb = model.community.members
     a, b = model.agenda[mb.space], model.purpose[mb.slot]
     cosine = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
@@ -187,15 +190,12 @@ def test_tacit_dimensions_never_enter_repertoires_but_are_learned():
 def test_no_asymmetry_means_equal_weights_and_full_receptiveness():
     model = CoPModel(Params(**SMALL, power_asymmetry=0.0), rng=1)
     assert np.allclose(model.community.derived.receptiveness(), 1.0)
-    w = pop.power_weights(model.power, model.present, 0.0)
+    lay = model.community.layout
+    w = pop.power_weights(lay, model.power, model.present, 0.0)
     assert np.allclose(w[model.present], 1.0)
     scores = np.arange(40)
-    assert np.array_equal(
-        pop.perceived_scores(
-            scores, pop.power_rank(model.power, model.present), model.present, 0.0
-        ),
-        scores,
-    )
+    rank = pop.power_rank(lay, model.power, model.present)
+    assert np.array_equal(pop.perceived_scores(lay, scores, rank, model.present, 0.0), scores)
 
 
 def test_high_asymmetry_makes_the_powerful_look_superior():
@@ -203,7 +203,9 @@ def test_high_asymmetry_makes_the_powerful_look_superior():
     power = rng.uniform(0.1, 1.0, 200)
     scores = rng.integers(-30, 31, 200)
     everyone = np.ones(200, bool)
-    perceived = pop.perceived_scores(scores, pop.power_rank(power, everyone), everyone, 9.0)
+    lay = Layout(1, 200, 1, 1)
+    rank = pop.power_rank(lay, power, everyone)
+    perceived = pop.perceived_scores(lay, scores, rank, everyone, 9.0)
     top, bottom = power > np.quantile(power, 0.8), power < np.quantile(power, 0.2)
     assert perceived[top].min() > perceived[bottom].max()
 
@@ -258,24 +260,23 @@ def test_newcomers_get_new_agents_and_stayers_keep_theirs():
 
 
 @pytest.mark.parametrize("levels", [None, 4])  # continuous power, or many ties
-def test_power_order_updated_in_place_equals_a_fresh_sort(levels):
+def test_power_rank_is_taken_within_each_run(levels):
+    """In an ensemble, each run's ranks are those of its present members alone:
+    least -1, most +1, equal power ordered by slot, empty slots 0."""
     rng = np.random.default_rng(7)
-    n = 300
-
-    def draw(k):
-        return rng.integers(0, levels, k) / levels if levels else rng.random(k)
-
-    power, present = draw(n), rng.random(n) < 0.7
-    order = pop.power_order(power, present)
-    for _ in range(20):
-        leaving = present & (rng.random(n) < 0.1)
-        present &= ~leaving
-        arriving = ~present & (rng.random(n) < 0.2)
-        power[arriving] = draw(int(arriving.sum()))
-        present |= arriving
-        stayed = present & ~arriving
-        order = pop.update_power_order(order, stayed, power, present)
-        assert np.array_equal(order, pop.power_order(power, present))
+    runs, n = 5, 60
+    lay = Layout(runs, n, 1, 1)
+    power = rng.integers(0, levels, runs * n) / levels if levels else rng.random(runs * n)
+    present = rng.random(runs * n) < 0.7
+    rank = pop.power_rank(lay, power, present)
+    for k in range(runs):
+        block = slice(k * n, (k + 1) * n)
+        who = np.flatnonzero(present[block])
+        order = who[np.argsort(power[block][who], kind="stable")]
+        want = np.zeros(n)
+        want[order] = np.linspace(-1.0, 1.0, order.size)
+        assert np.allclose(rank[block], want)
+        assert np.all(rank[block][~present[block]] == 0)
 
 
 def test_perceived_standing_ranks_present_members_only():
@@ -283,7 +284,8 @@ def test_perceived_standing_ranks_present_members_only():
     power = rng.uniform(0.1, 1.0, 100)
     scores = rng.integers(-30, 31, 100)
     present = rng.random(100) < 0.6
-    perceived = pop.perceived_scores(scores, pop.power_rank(power, present), present, 1.0)
+    lay = Layout(1, 100, 1, 1)
+    perceived = pop.perceived_scores(lay, scores, pop.power_rank(lay, power, present), present, 1.0)
     # the weakest present member stands at -1, the strongest at +1 (times half the range)
     m = np.abs(scores[present]).max()
     rank = (2 * perceived[present] - scores[present]) / m
@@ -291,7 +293,7 @@ def test_perceived_standing_ranks_present_members_only():
     # empty slots, however powerful, do not change anyone's standing
     moved = power.copy()
     moved[~present] = 10.0
-    again = pop.perceived_scores(scores, pop.power_rank(moved, present), present, 1.0)
+    again = pop.perceived_scores(lay, scores, pop.power_rank(lay, moved, present), present, 1.0)
     assert np.array_equal(again[present], perceived[present])
 
 

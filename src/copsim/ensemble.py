@@ -69,6 +69,9 @@ class Ensemble:
     keep_history: bool | Sequence[str] = False
     keep_events: bool = False
     compact: bool = True
+    #: take the full record every period (``CoPModel``'s DataCollector needs it);
+    #: otherwise only when a run stops, unless a history is kept
+    every_period: bool = False
     community: Community = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +95,7 @@ class Ensemble:
         self._rows: list[np.ndarray] = []  # per period: (runs held, kept names)
         self._ids: list[np.ndarray] = []  # per period: the runs those rows belong to
         self.metrics = measures.measure(self.community, self.reporters)
+        self._base: dict | None = None
         keep = self.keep_history
         self.kept_names: list[str] = (
             [] if not keep else list(self.metrics) if keep is True else list(keep)
@@ -109,8 +113,13 @@ class Ensemble:
         for stage in self.stages:
             stage.run(c)
         c.people.tenure += c.people.present
-        self.metrics = measures.measure(c, self.reporters)
-        self._record()
+        base, members = measures.observe(c)
+        if self.kept_names or self.every_period:
+            self.metrics = measures.measure(c, self.reporters, base)
+            self._record()
+        else:  # the record is taken only when some run stops (see _check_stop)
+            self._base = base
+            self.metrics = {"members": members.astype(np.float64)}
         self._check_stop()
 
     def run(self, max_steps: int | None = None) -> Ensemble:
@@ -164,6 +173,8 @@ class Ensemble:
         stop = held & (equilibrium | dissolved | horizon)
         if not stop.any():
             return
+        if len(self.metrics) == 1:  # only members so far: take the record now
+            self.metrics = measures.measure(c, self.reporters, self._base)
         self.at_equilibrium[ids[stop]] = equilibrium[stop]
         self.stopped_at[ids[stop]] = self.steps
         self.running[ids[stop]] = False

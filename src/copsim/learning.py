@@ -103,8 +103,8 @@ def record_core(c: Community, core: np.ndarray) -> None:
 def measures(c: Community, base: dict) -> dict[str, float]:
     """Inclusion per person: of everyone who started at the periphery or with low
     power (founders and newcomers, leavers included), the share who reached the
-    core, and the mean periods it took them."""
-    record_core(c, base["core"])
+    core, and the mean periods it took them (who reached the core is noted every
+    period by ``copsim.measures.observe``)."""
     book = ledger(c)
     return {
         "inclusion": _ratio(book.edge_included, book.edge_entrants),

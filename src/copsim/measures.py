@@ -152,10 +152,23 @@ def headline(c: Community) -> dict[str, np.ndarray]:
     return values
 
 
-def measure(c: Community, reporters: Iterable[Reporter]) -> dict[str, np.ndarray]:
-    """The full record, (K,) per name: community measures and every submodel's, in
-    ``COLUMNS`` order."""
+def observe(c: Community) -> tuple[dict, np.ndarray]:
+    """What must be seen every period even when no record is taken: who of those who
+    started at the edge is core now (inclusion counts first arrivals at the core).
+    Returns the shared basis and the (K,) number of members (for the stop rule)."""
     base = shared_basis(c)
+    learning.record_core(c, base["core"])
+    return base, c.layout.count(base["present"])
+
+
+def measure(
+    c: Community, reporters: Iterable[Reporter], base: dict | None = None
+) -> dict[str, np.ndarray]:
+    """The full record, (K,) per name: community measures and every submodel's, in
+    ``COLUMNS`` order.  ``base`` is this period's :func:`observe` when it was
+    already taken (it must be taken exactly once a period)."""
+    if base is None:
+        base, _ = observe(c)
     values = community(c, base)
     for report in reporters:
         values.update(report(c, base))

@@ -69,7 +69,9 @@ class CoPModel(Readout, mesa.Model):
         self.seed = seed if isinstance(seed, int | np.random.SeedSequence) else int(
             self.rng.integers(2**63)
         )
-        self.ensemble = Ensemble(params, [self.seed], keep_events=True, compact=False)
+        self.ensemble = Ensemble(
+            params, [self.seed], keep_events=True, compact=False, every_period=True
+        )
         self.community = self.ensemble.community
         self.stages = self.ensemble.stages
         n = params.n_practitioners
