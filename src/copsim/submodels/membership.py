@@ -7,12 +7,27 @@ turnover".  Members leave more when their space cannot meet, when they have
 withdrawn and when their purpose does not fit the agenda; empty places are
 filled by newcomers at the periphery, admitted by each space's boundary.
 
+On an ensemble every run leaves and fills its own slots with its own rates
+(exit_rate, shock_exit_rate, entry_rate, permeability may differ between
+runs); one call handles the slots of every run at once, and the hooks
+``on_leave`` / ``on_arrive`` receive global slot indices of many runs.  Every
+draw is keyed by the slot it is for (a newcomer's by the slot it takes, an
+admission by the (space, slot) pair), with a site per place:
+``membership.turnover`` (who turns over), ``membership.exit`` (who leaves),
+``membership.vacancy`` (which empty slot is offered), and for the newcomers
+of turnover / of the exits-and-entries stage ``membership.turnover_entry.*``
+/ ``membership.entry.*`` (``.count`` and ``.order`` their constellation,
+``.admit`` each space's admission, ``.identity`` / ``.purpose`` /
+``.resources`` who they are, ``.beliefs`` their naive beliefs).
+
 Reads: home spaces, participation and fit, centrality, ``spaces.intensity``,
-``spaces.alive``, ``params`` (exit_rate, shock_exit_rate, entry_rate,
-permeability, turnover_rate, champions_leave, memberships_per_practitioner).
+``spaces.alive``, ``spaces.permeability``; per run exit_rate,
+shock_exit_rate, entry_rate, permeability (when the spaces have no own
+permeability); shared turnover_rate, champions_leave,
+memberships_per_practitioner.
 Writes: ``people`` (leave / arrive), memberships (dropped / added),
-``records.exits``, events ``champions``; calls every submodel's
-``on_leave`` / ``on_arrive``.
+``records.exits`` (per run), events ``champions`` (per run); calls every
+submodel's ``on_leave`` / ``on_arrive``.
 """
 
 from __future__ import annotations
@@ -45,7 +60,9 @@ def constellations(c: Community, slots: np.ndarray, site: str) -> tuple[np.ndarr
     lay = c.layout
     s = lay.spaces
     run, local = lay.run_of_slots(slots), lay.local_slots(slots)
-    extra = c.draws.poisson(site + ".count", c.params.memberships_per_practitioner - 1.0, run, local)
+    extra = c.draws.poisson(
+        site + ".count", c.params.memberships_per_practitioner - 1.0, run, local
+    )
     element = (local[:, None] * s + np.arange(s)).reshape(-1)
     keys = c.draws.uniform(site + ".order", np.repeat(run, s), element).reshape(-1, s)
     order = np.argsort(keys, axis=1) + lay.first_space(run)[:, None]
@@ -66,59 +83,81 @@ def founding_memberships(c: Community) -> tuple[np.ndarray, np.ndarray]:
     return space, lay.first_slot(lay.run_of_spaces(space)) + slot
 
 
+def naive_beliefs(c: Community, slots: np.ndarray, site: str) -> np.ndarray:
+    """(len(slots), m) naive beliefs for newcomers taking ``slots``: -1, 0, +1 with
+    equal chance (March rule 2), one keyed uniform per (slot, dimension) cell, as the
+    founders' beliefs are drawn (:mod:`copsim.initialization`)."""
+    m = c.layout.dims
+    flat = (np.asarray(slots, dtype=np.int64)[:, None] * m + np.arange(m)).reshape(-1)
+    u = c.u_cells(site, flat)
+    return (np.floor(3.0 * u).astype(kn.BELIEF_DTYPE) - 1).reshape(-1, m)
+
+
 def leave(c: Community, slots: np.ndarray) -> None:
-    """Practitioners in ``slots`` leave every space; their slots empty."""
+    """Practitioners in ``slots`` (global indices, any runs) leave every space;
+    their slots empty."""
+    slots = np.asarray(slots, dtype=np.int64)
     if slots.size == 0:
         return
     c.people.leave(slots)
     c.members.drop_slots(slots)
     for hook in c.on_leave:
         hook(c, slots)
-    c.records.exits += int(slots.size)
+    c.records.exits += np.bincount(c.layout.run_of_slots(slots), minlength=c.runs)
 
 
-def seek_admission(c: Community, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which spaces admit each of ``k`` newcomers: (space, newcomer) pairs.
+def seek_admission(
+    c: Community, slots: np.ndarray, site: str = "membership.entry"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which spaces admit the newcomers who would take ``slots``: (space, newcomer)
+    pairs, ``newcomer`` indexing ``slots``, in newcomer order.
 
-    A newcomer seeks as many spaces as a founder belongs to and approaches the
-    spaces in a random order; each alive space admits it with its own
-    permeability (``spaces.permeability``; the global ``permeability`` when the
-    spaces are alike), until it has joined as many as it sought.  So
+    A newcomer seeks as many spaces as a founder belongs to and approaches its
+    run's spaces in a random order; each alive space admits it with its own
+    permeability (``spaces.permeability``; its run's ``permeability`` when the
+    spaces have none), until it has joined as many as it sought.  So
     permeability decides *whether* newcomers get in, and a newcomer's
     constellation is the size of a founder's.  Kolb et al. (2002, in Johnson
     2007): a space's norms "define who is in and out".
     """
-    sought, order = constellations(c, k)  # order: in which they approach
-    chance = admission_chance(c, order)
-    admits = kn.bernoulli(c.rng, chance, (k, c.spaces.size)) & c.spaces.alive[order]
+    slots = np.asarray(slots, dtype=np.int64)
+    sought, order = constellations(c, slots, site)  # order: in which they approach
+    chance = admission_chance(c, slots, order)
+    s = order.shape[1]
+    u = c.u_pairs(site + ".admit", order.reshape(-1), np.repeat(slots, s)).reshape(order.shape)
+    admits = (u < chance) & c.spaces.alive[order]
     joined = admits & (np.cumsum(admits, axis=1) <= sought[:, None])
     newcomer, turn = np.nonzero(joined)
     return order[newcomer, turn], newcomer
 
 
-def admission_chance(c: Community, order: np.ndarray) -> float | np.ndarray:
-    """The chance each approached space admits: one number when every space has the
-    same permeability (the draws are then those of a single global value), else the
-    approached space's own permeability per (newcomer, turn)."""
+def admission_chance(c: Community, slots: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The chance each approached space admits, per (newcomer, turn): the approached
+    space's own permeability, or the newcomer's run's ``permeability`` when the
+    spaces have none.  (A draw is the same uniform whichever way the chance is
+    given, so equal per-space values admit exactly as the one value does.)"""
     own = c.spaces.permeability
     if own is None:
-        return c.params.permeability
-    if own.size == 0 or np.all(own == own[0]):
-        return float(own[0]) if own.size else c.params.permeability
+        value = np.asarray(c.at_slots("permeability", slots), dtype=np.float64)
+        return np.broadcast_to(value[:, None] if value.ndim else value, order.shape)
     return own[order]
 
 
-def enter(c: Community, slots: np.ndarray) -> None:
-    """Newcomers take empty ``slots`` if a space admits them (else the slot stays empty)."""
+def enter(c: Community, slots: np.ndarray, site: str = "membership.entry") -> None:
+    """Newcomers take empty ``slots`` (global indices, any runs) if a space admits
+    them (else the slot stays empty).  ``site`` names the draws of this entry: one
+    per place that lets people in, so a slot offered twice in a period meets new
+    draws."""
+    slots = np.sort(np.asarray(slots, dtype=np.int64))  # newcomer order = slot order
     if slots.size == 0:
         return
-    space, newcomer = seek_admission(c, slots.size)
+    space, newcomer = seek_admission(c, slots, site)
     if space.size == 0:
         return
     joined = np.unique(newcomer)  # a newcomer no space admits stays outside
     slots, newcomer = slots[joined], np.searchsorted(joined, newcomer)
-    fresh = pop.draw_newcomers(c.rng, c.params, slots.size)
-    beliefs = kn.draw_beliefs(c.rng, (slots.size, c.people.beliefs.shape[1]))
+    fresh = pop.draw_newcomers(c, slots, site)
+    beliefs = naive_beliefs(c, slots, site + ".beliefs")
     c.people.arrive(slots, fresh, beliefs)
     c.members.add(space, slots[newcomer], NEWCOMER_START, NEWCOMER_START)
     for hook in c.on_arrive:
@@ -133,42 +172,55 @@ def turnover(c: Community) -> None:
     """Each present practitioner leaves with ``turnover_rate``; each slot is
     offered at once to a newcomer."""
     people = c.people
-    leaving = people.present & kn.bernoulli(c.rng, c.params.turnover_rate, people.present.shape)
+    leaving = people.present & (c.u_slots("membership.turnover") < c.params.turnover_rate)
     slots = np.flatnonzero(leaving)
     leave(c, slots)
-    enter(c, slots)
+    enter(c, slots, "membership.turnover_entry")
 
 
 def exit_chance(c: Community) -> np.ndarray:
     """Per slot: exit_rate + shock_exit_rate (1 - home intensity)
-    + INACTIVE_EXIT [withdrawn] + MISFIT_EXIT (1 - home fit); a practitioner with no
-    space meets nowhere (intensity 0) and fits no agenda (fit 0)."""
-    p, d = c.params, c.derived
+    + INACTIVE_EXIT [withdrawn] + MISFIT_EXIT (1 - home fit), with its run's rates;
+    a practitioner with no space meets nowhere (intensity 0) and fits no agenda (fit 0)."""
+    d = c.derived
     pair = d.home_pairs()
     home = d.home_space()
     inactive = d.home_participation(pair) < INACTIVE
     misfit = 1.0 - at_home(d.fit(), pair, 0.0)
     # a practitioner with no space has nowhere to meet: intensity 0, not space 0's
     meets = np.where(pair >= 0, c.spaces.intensity[home], 0.0)
-    chance = p.exit_rate + p.shock_exit_rate * (1.0 - meets) + INACTIVE_EXIT * inactive
+    chance = c.at_slots("exit_rate") + c.at_slots("shock_exit_rate") * (1.0 - meets)
+    chance = chance + INACTIVE_EXIT * inactive
     chance += MISFIT_EXIT * misfit
     return chance
 
 
+def champions(c: Community, leaving: np.ndarray) -> np.ndarray:
+    """Champions leave: in each run as many leave as would have, but the most
+    central (equal centrality: lower slot first) instead of those drawn."""
+    lay = c.layout
+    count = lay.count(leaving)  # (K,) leavers per run
+    order = np.argsort(-lay.by_run(c.derived.centrality()), axis=1, kind="stable")
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.arange(lay.slots)[None, :], axis=1)
+    if c.records.keep_events:
+        for run in np.flatnonzero(count):  # only runs where someone leaves
+            c.emit("champions", run=run, amount=float(count[run]))
+    return (position < count[:, None]).reshape(-1)
+
+
 def step(c: Community) -> None:
     """Members leave (the most central first when champions leave); slots that
-    were already empty are filled with probability entry_rate x mean intensity."""
-    p, people, spaces = c.params, c.people, c.spaces
+    were already empty are filled with probability entry_rate x mean intensity of
+    the run's alive spaces."""
+    p, people, spaces, lay = c.params, c.people, c.spaces, c.layout
     chance = exit_chance(c)
-    leaving = people.present & kn.bernoulli(c.rng, np.clip(chance, 0, 1), chance.shape)
+    leaving = people.present & (c.u_slots("membership.exit") < np.clip(chance, 0, 1))
     if p.champions_leave and leaving.any():
-        top = np.argsort(-c.derived.centrality(), kind="stable")[: int(leaving.sum())]
-        leaving = np.zeros_like(leaving)
-        leaving[top] = True
-        c.emit("champions", amount=float(top.size))
+        leaving = champions(c, leaving)
     leave(c, np.flatnonzero(leaving))
     empty = ~people.present & ~leaving
-    chance_in = (
-        p.entry_rate * float(spaces.intensity[spaces.alive].mean()) if spaces.alive.any() else 0.0
-    )
-    enter(c, np.flatnonzero(empty & kn.bernoulli(c.rng, chance_in, empty.shape)))
+    intensity = lay.mean_spaces(spaces.intensity, spaces.alive, empty=0.0)  # (K,)
+    chance_in = lay.to_slots(c.value("entry_rate") * intensity)
+    offered = empty & (c.u_slots("membership.vacancy") < chance_in)
+    enter(c, np.flatnonzero(offered), "membership.entry")

@@ -6,10 +6,11 @@ which exclude deep reflection ... or conforming to certain types of
 conditionality".  A repertoire's rigidity grows with its stability (how little
 it changed this period) and faster under the funder's conditionality; rigidity
 slows repertoire learning and presses newcomers; accepted challenges halve it.
+Each space follows its own run's ``reification_rate`` and ``conditionality``.
 
-Reads: ``period.changed``, ``params`` (reification_rate, conditionality).
+Reads: ``period.changed``, ``reification_rate`` and ``conditionality`` (per run).
 Writes: ``spaces.rigidity``.
-Measures: ``rigidity``.
+Measures: ``rigidity`` (each run's mean over its spaces).
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ def applies(params) -> bool:
 
 def step(c: Community) -> None:
     """rigidity += rate x stability x (1 + 3 conditionality) x (1 - rigidity)."""
-    p, spaces = c.params, c.spaces
+    spaces = c.spaces
     stability = 1.0 - c.period.changed / spaces.codes.shape[1]
-    growth = p.reification_rate * stability * (1.0 + CONDITIONALITY_SPEEDUP * p.conditionality)
+    speedup = 1.0 + CONDITIONALITY_SPEEDUP * c.at_spaces("conditionality")
+    growth = c.at_spaces("reification_rate") * stability * speedup
     spaces.rigidity += growth * (1.0 - spaces.rigidity)
     np.clip(spaces.rigidity, 0.0, MAX_RIGIDITY, out=spaces.rigidity)
 
 
-def measures(c: Community, base: dict) -> dict[str, float]:
-    return {"rigidity": float(c.spaces.rigidity.mean())}
+def measures(c: Community, base: dict) -> dict[str, np.ndarray]:
+    return {"rigidity": c.layout.spaces_by_run(c.spaces.rigidity).mean(axis=1)}

@@ -10,16 +10,18 @@ member's participation summed over its memberships x ``time_cost``), setting
 the agenda (II.7.14) and contesting (II.7.7, through :func:`spend_capital`)
 use up political capital.  Each period both first recover a share
 (``time_recovery``, ``capital_recovery``) of the way back toward the
-practitioner's endowment (what it brought, ``people.endowment``).  Money is
+practitioner's endowment (what it brought, ``people.endowment``); the cost
+and the recovery shares are each run's own (they may differ within an
+ensemble).  Money is
 spent and recovers as before (II.7.12).  Power stays fixed while a
 practitioner is present (II.7.3): spent capital limits what it can still do,
 not who it is.
 
 Reads: ``people.endowment``, ``people.present``, memberships' participation,
-``params`` (resource_budgets, time_cost, time_recovery, capital_recovery).
+``params.resource_budgets``; per run: time_cost, time_recovery, capital_recovery.
 Writes: ``people.resources[:, 0]`` (time) and ``[:, 2]`` (political capital).
 Measures (only with ``resource_budgets``): ``time_left``, ``capital_left``
-(mean share of the endowment still held by those present).
+(per run, the mean share of the endowment still held by those present).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def applies(params) -> bool:
 
 
 def spend_capital(c: Community, slots: np.ndarray, amount: np.ndarray | float) -> np.ndarray:
-    """Practitioners in ``slots`` spend ``amount`` of political capital (a scalar, or
-    one per slot; a slot listed twice pays twice).  Nobody spends more than it has.
+    """Practitioners in ``slots`` (global indices, any runs) spend ``amount`` of
+    political capital (a scalar, or one per listed slot; a slot listed twice pays
+    twice).  Nobody spends more than it has.
 
     Returns what each listed slot actually paid.  Does nothing (and returns zeros)
     when ``resource_budgets`` is off, so callers need not check the switch.
@@ -62,35 +65,35 @@ def spend_capital(c: Community, slots: np.ndarray, amount: np.ndarray | float) -
 
 def time_spent(c: Community) -> np.ndarray:
     """Per slot: time used up this period, ``time_cost`` x participation summed over
-    the practitioner's memberships."""
+    the practitioner's memberships (its run's ``time_cost``)."""
     mb = c.members
-    return c.params.time_cost * mb.per_slot(mb.participation)
+    return c.at_slots("time_cost") * mb.per_slot(mb.participation)
 
 
 def step(c: Community) -> None:
     """Time and capital recover toward the endowment; then the time that taking part
     costs is spent (the participation stage reads what is left)."""
-    p, people = c.params, c.people
+    people = c.people
     res, endowment = people.resources, people.endowment
     here = people.present
-    res[:, TIME] += p.time_recovery * (endowment[:, TIME] - res[:, TIME]) * here
-    res[:, CAPITAL] += p.capital_recovery * (endowment[:, CAPITAL] - res[:, CAPITAL]) * here
+    time_back, capital_back = c.at_slots("time_recovery"), c.at_slots("capital_recovery")
+    res[:, TIME] += time_back * (endowment[:, TIME] - res[:, TIME]) * here
+    res[:, CAPITAL] += capital_back * (endowment[:, CAPITAL] - res[:, CAPITAL]) * here
     res[:, TIME] -= time_spent(c)
     np.clip(res[:, TIME], 0.0, 1.0, out=res[:, TIME])
 
 
-def measures(c: Community, base: dict) -> dict[str, float]:
+def measures(c: Community, base: dict) -> dict[str, np.ndarray]:
     if not c.params.resource_budgets:
         return {}
     present = base["present"]
-    res, endowment = c.people.resources[present], c.people.endowment[present]
+    res, endowment = c.people.resources, c.people.endowment
 
-    def left(col: int) -> float:
-        """Mean share of its endowment a present practitioner still holds (1 if nobody
-        is present: the keys of the record never depend on who is there)."""
-        if not present.any():
-            return 1.0
+    def left(col: int) -> np.ndarray:
+        """(K,) mean share of its endowment a present practitioner still holds (1 in a
+        run where nobody is present: the keys of the record never depend on who is there)."""
         held = endowment[:, col]
-        return float(np.mean(np.where(held > 0, res[:, col] / np.maximum(held, 1e-12), 1.0)))
+        share = np.where(held > 0, res[:, col] / np.maximum(held, 1e-12), 1.0)
+        return c.layout.mean(share, present, empty=1.0)
 
     return {"time_left": left(TIME), "capital_left": left(CAPITAL)}

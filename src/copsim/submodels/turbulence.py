@@ -2,16 +2,18 @@
 
 Reboot (2016), the sixth pain point: "Rapidly changing institutional
 environments".  Each period each dimension of reality flips with probability
-``turbulence_rate`` (March 1991's p4).
+``turbulence_rate`` (March 1991's p4).  Every run of an ensemble has its own
+reality and its own rate; each (run, dimension) flips on its own keyed uniform
+(site ``turbulence.flip``, element the dimension).
 
-Reads: ``params.turbulence_rate``.  Writes: ``world.reality``.
+Reads: ``turbulence_rate`` (per run).  Writes: ``world.reality`` (K, m).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from copsim import knowledge as kn
+import numpy as np
 
 if TYPE_CHECKING:
     from copsim.state import Community
@@ -22,5 +24,11 @@ def applies(params) -> bool:
 
 
 def step(c: Community) -> None:
-    """Flip dimensions of reality."""
-    kn.shift_reality(c.world.reality, c.params.turbulence_rate, c.rng)
+    """Flip dimensions of reality: each (run, dimension) with its run's rate."""
+    reality = c.world.reality
+    runs, m = reality.shape
+    run = np.repeat(np.arange(runs), m)
+    u = c.draws.uniform("turbulence.flip", run, np.tile(np.arange(m), runs)).reshape(runs, m)
+    rate = np.asarray(c.value("turbulence_rate"), dtype=np.float64)
+    flips = u < (rate[:, None] if rate.ndim else rate)
+    reality[flips] *= -1
