@@ -85,7 +85,7 @@ class Ensemble:
         self.community = initialization.build(params, [run_key(s) for s in seeds])
         self.community.records.keep_events = self.keep_events
         self.shared = self.community.params
-        self.stages = schedule.stages(self.shared)
+        self.stages = schedule.stages(params)
         self.reporters = schedule.hooks("measures")
         self.steps = 0
         self.running = np.ones(self.size, dtype=bool)  # by run index (input order)

@@ -10,7 +10,7 @@ period and records the measures.  To add a mechanism, add its module to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -104,10 +104,13 @@ SUBMODELS: tuple[ModuleType, ...] = (
 )
 
 
-def stages(params: Params) -> list[Stage]:
-    """The stages that run for these parameters, in order."""
-    plan = SOCIAL if params.social_layer else MARCH
-    return [stage for stage in plan if stage.active(params)]
+def stages(params: Params | Sequence[Params]) -> list[Stage]:
+    """The stages that run for these parameters (an ensemble's: a stage runs when any
+    of its runs needs it; a stage whose rate is 0 for a run changes nothing there), in
+    order."""
+    runs = [params] if not isinstance(params, Sequence) else list(params)
+    plan = SOCIAL if runs[0].social_layer else MARCH
+    return [stage for stage in plan if any(stage.active(p) for p in runs)]
 
 
 def hooks(name: str) -> list[Callable]:
