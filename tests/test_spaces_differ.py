@@ -56,30 +56,8 @@ def test_a_spread_draws_around_the_global_value():
 # ----------------------------------------------------------------------- permeability
 
 
-def test_each_space_admits_by_its_own_permeability():
-    c = hand_built(
-        beliefs=[[1, 0], [0, 1]],
-        reality=[1, 1],
-        joins=[(0, 0, 0.5, 0.5), (1, 1, 0.5, 0.5)],
-        spaces=2,
-        memberships_per_practitioner=2.0,
-    )
-    c.spaces.permeability = np.array([1.0, 0.0])  # space 0 open, space 1 closed
-    space, newcomer = membership.seek_admission(c, 500)
-    assert set(space.tolist()) == {0}
-    assert np.unique(newcomer).size == 500  # every newcomer gets into the open space
-
-
-def test_equal_per_space_permeability_is_the_global_draw():
-    """A list of equal values admits exactly as the global value does (same draws)."""
-    kw = dict(beliefs=[[1, 0], [0, 1]], reality=[1, 1], joins=[(0, 0, 0.5, 0.5)], spaces=3)
-    a = hand_built(permeability=0.4, seed=3, **kw)
-    b = hand_built(permeability=0.9, seed=3, **kw)
-    b.spaces.permeability = np.full(3, 0.4)
-    for x, y in zip(
-        membership.seek_admission(a, 50), membership.seek_admission(b, 50), strict=True
-    ):
-        assert x.tolist() == y.tolist()
+# (admission by each space's own permeability is tested in tests/test_ensemble_h3.py,
+# by keyed slot, for the ensemble's admission rule)
 
 
 # ----------------------------------------------------------------------- safety
