@@ -33,16 +33,33 @@ Switches (each off by default, which is the model as it was):
   members' home spaces; each side withdraws in its own home space after a
   conflict.  Off, groups only order the pairs inside each space.
 
+In an ensemble (docs/engine.md) every community pairs its own attendees:
+the attendees of each run are sorted in one batched sort of the run's block,
+so a pair never joins two runs, and an odd member out of one run never shifts
+the pairing of the next.  Every chance is a keyed draw (who attends, the
+tie-breaks of the order, conflict, each learning step), so a run's
+conversations are the same alone or among thousands; counts and measures are
+per run.
+Power weights and receptiveness (:func:`power_weights`, :func:`receptiveness`,
+also used by socialization and repertoire learning) are computed with the
+asymmetry given per slot, so a run's weights do not depend on whether the
+asymmetry is shared.
+
 Reads: ``params`` (organizing_principle, conversation_rate, diversity_gain,
 withdrawal, power_in_receptiveness, power_in_voice, role_play_mixing,
-organizing_across_spaces), home spaces and participation, ``spaces.intensity``,
-``spaces.safety``, ``spaces.voice_norm``, ``people.identity``,
-``people.purpose``, receptiveness, power weights, ``period.action_scores``;
-role play's factor.
+organizing_across_spaces; the rates per run), home spaces and participation,
+``spaces.intensity``, ``spaces.safety``, ``spaces.voice_norm``,
+``people.identity``, ``people.purpose``, receptiveness, power weights,
+``period.action_scores``; role play's factor (``role_play_identity_weight``
+per run).
 Writes: ``people.beliefs``, memberships' participation (withdrawal),
 ``people.gain``, ``people.engagement``, ``records.last_exchange``,
-``records.counts`` (conflicts, conversations).
-Measures: ``mutual_engagement``, ``cross_identity_exchange``, ``conflicts``."""
+``records.counts`` (conflicts, conversations: per run).
+Measures: ``mutual_engagement``, ``cross_identity_exchange``, ``conflicts``.
+Draw sites: ``conversation.attend`` (per slot), ``conversation.order`` and
+``conversation.mixing`` (the random tie-break of the pairing order, per slot),
+``conversation.conflict`` (per pair, keyed by its first member's slot),
+``conversation.learn`` (per learner cell)."""
 
 from __future__ import annotations
 
@@ -52,6 +69,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from copsim import knowledge as kn
+from copsim.draws import Keyed
 from copsim.submodels import role_play
 
 if TYPE_CHECKING:
@@ -63,7 +81,8 @@ CROSS_IDENTITY = 0.5
 
 @dataclass
 class Exchange:
-    """The outcome of one round of conversations (arrays over pairs)."""
+    """The outcome of one round of conversations (arrays over pairs, global indices;
+    the pairs of each run are together, runs in order)."""
 
     left: np.ndarray  # practitioner slots, first member of each pair
     right: np.ndarray  # second member of each pair
@@ -71,7 +90,24 @@ class Exchange:
     conflict: np.ndarray  # bool per pair
     distance: np.ndarray  # effective identity distance per pair
     engagement: np.ndarray  # purpose similarity of pairs that talked (0 for conflicts)
-    learned: np.ndarray  # beliefs changed per practitioner slot (N,)
+    learned: np.ndarray  # beliefs changed per practitioner slot (K*N,)
+    run: np.ndarray  # the run of each pair
+
+
+class _RowsKeyed(Keyed):
+    """Keyed draws for the rows ``rows`` of a (K*N, m) array gathered into a
+    (len(rows), m) array: flat index f of the gathered array draws for the
+    cell (rows[f // m], f % m) of the whole array, so a learner's draws are
+    keyed by its own slot, not by its position among this period's learners."""
+
+    def __init__(self, keyed: Keyed, rows: np.ndarray) -> None:
+        super().__init__(keyed.draws, keyed.site, keyed.per_run, keyed.width, keyed.round_)
+        self.rows = np.asarray(rows, dtype=np.int64)
+
+    def uniform_at(self, flat: np.ndarray) -> np.ndarray:
+        flat = np.asarray(flat, dtype=np.int64)
+        m = self.width
+        return super().uniform_at(self.rows[flat // m] * m + flat % m)
 
 
 def group_keys(
@@ -85,46 +121,81 @@ def group_keys(
     """
     if principle == "challenge":
         return np.argmax(purpose, axis=1)
+    return identity[:, _group_dimension(principle, identity, dim_names)].astype(np.int64)
+
+
+def _group_dimension(principle: str, identity: np.ndarray, dim_names: list[str]) -> int:
     if principle == "geography":
-        d = dim_names.index("region") if "region" in dim_names else min(1, identity.shape[1] - 1)
-        return identity[:, d].astype(np.int64)
-    return identity[:, 0].astype(np.int64)
+        return dim_names.index("region") if "region" in dim_names else min(1, identity.shape[1] - 1)
+    return 0
+
+
+def group_count(principle: str, levels: list[int], themes: int, dim_names: list[str]) -> int:
+    """How many groups the principle can make (fixed by the parameters, so the
+    pairing order of a run never depends on the other runs)."""
+    if principle == "challenge":
+        return max(themes, 1)
+    if not levels:
+        return 1
+    d = _group_dimension(principle, np.zeros((0, len(levels))), dim_names)
+    return max(levels[d], 1)
+
+
+def pairing_order(
+    sort_key: np.ndarray, active: np.ndarray, slots_per_run: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The active slots of every run in the order of ``sort_key`` (equal keys:
+    lower slot first), run after run, and each one's position in its run's order.
+
+    One batched sort of each run's block of N slots (inactive slots sort last),
+    so the order of a run never depends on the other runs.
+    """
+    rows = np.where(active, sort_key, np.inf).reshape(-1, slots_per_run)
+    order = np.argsort(rows, axis=1, kind="stable")
+    count = np.count_nonzero(active.reshape(-1, slots_per_run), axis=1)
+    valid = np.arange(slots_per_run)[None, :] < count[:, None]
+    first = (np.arange(rows.shape[0]) * slots_per_run)[:, None]
+    ordered = (order + first)[valid]
+    position = np.broadcast_to(np.arange(slots_per_run), order.shape)[valid]
+    return ordered, position
+
+
+def neighbours(ordered: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of neighbours in each run's order (first with second, third with
+    fourth, ...); an odd last one of a run sits out."""
+    at = np.flatnonzero(position[:-1] % 2 == 0)
+    at = at[position[at + 1] == position[at] + 1]  # the next one is of the same run
+    return ordered[at], ordered[at + 1]
 
 
 def pair_up(
     home: np.ndarray,
     keys: np.ndarray,
     active: np.ndarray,
-    rng: np.random.Generator,
+    tiebreak: np.ndarray,
+    slots_per_run: int,
+    groups: int,
+    spaces_per_run: int,
     *,
     across_spaces: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random pairs within (space, group); leftovers pair across groups of their space.
 
-    Sorting by (space, group, random) and pairing neighbours puts almost every
-    pair inside one group; an odd member out meets the next group's first.
-    With ``across_spaces`` the space is left out of the sort: pairs form within
-    a group of the whole constellation, whatever the members' home spaces.
+    Sorting each run's attendees by (space, group, random) and pairing
+    neighbours puts almost every pair inside one group; an odd member out meets
+    the next group's first.  With ``across_spaces`` the space is left out of the
+    sort: pairs form within a group of the whole constellation (of the run),
+    whatever the members' home spaces.  ``home`` is each slot's (global) home
+    space, ``keys`` its group (below ``groups``), ``tiebreak`` a uniform per
+    slot (the random part of the order).
     """
-    slots = np.flatnonzero(active)
+    place = 0 if across_spaces else (home % spaces_per_run) * groups
+    ordered, position = pairing_order(place + keys + tiebreak, active, slots_per_run)
+    left, right = neighbours(ordered, position)
     if across_spaces:
-        order = np.argsort(keys[slots] + rng.random(slots.size))
-        return neighbours(slots[order])
-    # one sort on (space, group) with a random fraction as the tie-breaker
-    groups = int(keys.max(initial=0)) + 1
-    order = np.argsort((home[slots] * groups + keys[slots]) + rng.random(slots.size))
-    ordered = slots[order]
-    half = ordered.size // 2
-    left, right = ordered[0 : 2 * half : 2], ordered[1 : 2 * half : 2]
+        return left, right
     same_space = home[left] == home[right]
     return left[same_space], right[same_space]
-
-
-def neighbours(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of neighbours (first with second, third with fourth, ...); an odd last one
-    sits out."""
-    half = ordered.size // 2
-    return ordered[0 : 2 * half : 2], ordered[1 : 2 * half : 2]
 
 
 def identity_code(identity: np.ndarray, levels: list[int]) -> np.ndarray:
@@ -136,26 +207,31 @@ def identity_code(identity: np.ndarray, levels: list[int]) -> np.ndarray:
 
 
 def mixed_pairs(
-    place: np.ndarray, code: np.ndarray, active: np.ndarray, rng: np.random.Generator
+    place: np.ndarray,
+    code: np.ndarray,
+    active: np.ndarray,
+    tiebreak: np.ndarray,
+    slots_per_run: int,
+    codes: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs across identities within each ``place`` (a space, or 0 for everyone).
+    """Pairs across identities within each ``place`` of a run (its local space
+    index, or 0 for everyone of the run).
 
     The attendees of a place are put in the order of their identity code (the
-    first identity dimension most significant, random among equals) and the
-    order is folded: the j-th of the first half meets the j-th of the second
-    half.  Partners thus lie far apart in identity (different sectors, as a
-    rule), and two of one identity meet only where that identity holds more than
-    half of the place's attendees.  An odd member out sits out.
+    first identity dimension most significant, random among equals: ``tiebreak``,
+    a uniform per slot) and the order is folded: the j-th of the first half
+    meets the j-th of the second half.  Partners thus lie far apart in identity
+    (different sectors, as a rule), and two of one identity meet only where that
+    identity holds more than half of the place's attendees.  An odd member out
+    sits out.  ``codes`` bounds the identity codes.
     """
-    slots = np.flatnonzero(active)
-    if slots.size < 2:
-        return slots[:0], slots[:0]
-    codes = int(code.max(initial=0)) + 1
-    ordered = slots[np.argsort((place[slots] * codes + code[slots]) + rng.random(slots.size))]
-    where = place[ordered]
-    starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]])
+    ordered, _ = pairing_order(place * codes + code + tiebreak, active, slots_per_run)
+    if ordered.size < 2:
+        return ordered[:0], ordered[:0]
+    run, where = ordered // slots_per_run, place[ordered]
+    starts = np.flatnonzero(np.r_[True, (where[1:] != where[:-1]) | (run[1:] != run[:-1])])
     sizes = np.diff(np.r_[starts, where.size])
-    start = np.repeat(starts, sizes)  # per position: where its place's run starts
+    start = np.repeat(starts, sizes)  # per position: where its place's block starts
     half = np.repeat(sizes // 2, sizes)
     first = (np.arange(where.size) - start) < half
     left_at = np.flatnonzero(first)
@@ -184,29 +260,33 @@ def converse(
     safety: np.ndarray,
     distance: np.ndarray,
     felt_distance: np.ndarray,
-    rate: float,
-    diversity_gain: float,
+    rate: float | np.ndarray,
+    diversity_gain: float | np.ndarray,
     receptiveness: np.ndarray,
-    rng: np.random.Generator,
+    conflict_draw: np.ndarray,
+    steps: Keyed,
     voice: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Both members of every pair try to learn from each other, in place.
 
     ``safety``, ``distance`` (identity difference) and ``felt_distance`` (the
-    difference as experienced: lower during role play) are per pair.  A pair
-    falls into conflict with probability (1 - safety) x felt distance;
-    otherwise each member steps toward a better-performing partner's beliefs
-    with probability rate x safety x (1 + gain x distance) x receptiveness per
-    differing dimension.  ``voice`` (per pair, (2, pairs): how much the right
-    member is heard by the left, and the left by the right) multiplies that
-    chance when given (the voice channel).  Returns (conflict per pair, beliefs
-    changed per slot).
+    difference as experienced: lower during role play) are per pair, and so may
+    be ``rate`` and ``diversity_gain`` (the pair's run's values).  A pair falls
+    into conflict with probability (1 - safety) x felt distance (``conflict_draw``:
+    a uniform per pair); otherwise each member steps toward a better-performing
+    partner's beliefs with probability rate x safety x (1 + gain x distance) x
+    receptiveness per differing dimension (``steps``: keyed draws over the cells
+    of ``beliefs``, one per learner's cell).  ``voice`` (per pair, (2, pairs): how
+    much the right member is heard by the left, and the left by the right)
+    multiplies that chance when given (the voice channel).  Returns (conflict per
+    pair, beliefs changed per slot).
     """
-    conflict = kn.bernoulli(rng, (1.0 - safety) * felt_distance, distance.shape)
+    conflict = conflict_draw < (1.0 - safety) * felt_distance
     talk = ~conflict
     learners = np.concatenate([left[talk], right[talk]])
     teachers = np.concatenate([right[talk], left[talk]])
-    strength = np.tile((rate * safety * (1 + diversity_gain * distance))[talk], 2)
+    chance = rate * safety * (1 + diversity_gain * distance)
+    strength = np.tile(np.broadcast_to(chance, talk.shape)[talk], 2)
     strength = strength * receptiveness[learners]
     if voice is not None:  # the partner's voice: [heard by left, heard by right]
         strength = strength * np.concatenate([voice[0][talk], voice[1][talk]])
@@ -217,7 +297,8 @@ def converse(
     if learners.size:
         before = np.take(beliefs, learners, axis=0)  # np.take: a fast row gather
         after = before.copy()
-        kn.socialize(after, np.take(beliefs, teachers, axis=0), strength[:, None], rng)
+        teach = np.take(beliefs, teachers, axis=0)
+        kn.socialize(after, teach, strength[:, None], _RowsKeyed(steps, learners))
         beliefs[learners] = after  # pairs are disjoint: no slot is written twice
         learned[learners] = np.count_nonzero(after != before, axis=1)
     return conflict, learned
@@ -231,40 +312,90 @@ def attending(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pair = d.home_pairs()
     home = d.home_space()
     chance = d.home_participation(pair) * c.spaces.intensity[home]
-    attend = c.people.present & (pair >= 0) & kn.bernoulli(c.rng, chance, chance.shape)
+    attend = c.people.present & (pair >= 0) & (c.u_slots("conversation.attend") < chance)
     return home, attend, pair
 
 
 def pairs(c: Community, home: np.ndarray, attend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """This period's pairs: by the organizing principle (in each space, or across
-    spaces), or across identities while role play mixes them."""
-    p, people = c.params, c.people
+    """This period's pairs in every run: by the organizing principle (in each space,
+    or across spaces), or across identities while role play mixes them."""
+    p, people, lay = c.params, c.people, c.layout
+    levels = [len(v) for v in people.identity_levels.values()]
     if p.role_play_mixing and role_play.active(c):
-        place = np.zeros_like(home) if p.organizing_across_spaces else home
-        levels = [len(v) for v in people.identity_levels.values()]
-        return mixed_pairs(place, identity_code(people.identity, levels), attend, c.rng)
-    keys = group_keys(
-        p.organizing_principle, people.identity, people.purpose, people.identity_names
-    )
-    return pair_up(home, keys, attend, c.rng, across_spaces=p.organizing_across_spaces)
+        place = np.zeros_like(home) if p.organizing_across_spaces else home % lay.spaces
+        codes = int(np.prod([max(n, 1) for n in levels]))
+        tiebreak = c.u_slots("conversation.mixing")
+        code = identity_code(people.identity, levels)
+        return mixed_pairs(place, code, attend, tiebreak, lay.slots, codes)
+    principle = p.organizing_principle
+    keys = group_keys(principle, people.identity, people.purpose, people.identity_names)
+    groups = group_count(principle, levels, people.purpose.shape[1], people.identity_names)
+    tiebreak = c.u_slots("conversation.order")
+    return pair_up(
+        home, keys, attend, tiebreak, lay.slots, groups, lay.spaces,
+        across_spaces=p.organizing_across_spaces,
+    )  # fmt: skip
 
 
-def voice_of(c: Community, left: np.ndarray, right: np.ndarray, space: np.ndarray) -> np.ndarray:
+def power_weights(c: Community) -> np.ndarray:
+    """Per slot: (power / mean power of those present in its run) ** asymmetry, 0 if
+    absent: ``Derived.power_weights``, with the exponent given per element.
+
+    numpy computes ``x ** 2.0`` and ``x ** 0.5`` with a scalar exponent by a faster
+    rule (a square, a square root) than with an array of exponents, which differ in
+    the last bit; a run alone (a scalar asymmetry) and in an ensemble whose runs
+    differ (one per slot) must use the same rule.
+    """
+    people, lay = c.people, c.layout
+    mean = lay.to_slots(lay.mean(people.power, people.present, empty=1.0))
+    exponent = np.full(lay.n_slots, c.at_slots("power_asymmetry"), dtype=np.float64)
+    return np.where(people.present, (people.power / mean) ** exponent, 0.0)
+
+
+def receptiveness(
+    c: Community, power_matters: bool = True, w: np.ndarray | None = None
+) -> np.ndarray:
+    """How open each practitioner is to learning: min(1, 1 / power weight), or 1 for
+    everyone with ``power_matters`` False (``Derived.receptiveness``, from
+    :func:`power_weights`, or the weights ``w`` already computed)."""
+    if not power_matters:
+        return np.ones(c.layout.n_slots)
+    w = power_weights(c) if w is None else w
+    return np.minimum(1.0, 1.0 / np.maximum(w, 1e-12))
+
+
+def voice_of(
+    c: Community,
+    left: np.ndarray,
+    right: np.ndarray,
+    space: np.ndarray,
+    w: np.ndarray | None = None,
+) -> np.ndarray:
     """(2, pairs): how much each member is heard by its partner, the partner's power
     weight w (w ** norm in a space with its own voice norm): [w_right, w_left]."""
-    w = c.derived.power_weights()
+    w = power_weights(c) if w is None else w
     heard = np.stack([w[right], w[left]])
     norm = c.spaces.voice_norm
     return heard if norm is None else heard ** norm[space]
 
 
+def felt_factor(c: Community, slots: np.ndarray) -> float | np.ndarray:
+    """Role play's multiplier on felt difference for the runs of ``slots`` (1 when
+    role play is off): ``role_play_identity_weight``, which may differ by run."""
+    if not role_play.active(c):
+        return 1.0
+    return c.at_slots("role_play_identity_weight", slots)
+
+
 def step(c: Community) -> None:
     """This period's conversations: attend, group, pair, then conflict or learning."""
-    p, people = c.params, c.people
+    p, people, lay = c.params, c.people, c.layout
     home, attend, pair = attending(c)
     left, right = pairs(c, home, attend)
+    run = lay.run_of_slots(left)
     distance = identity_distance(people.identity, left, right)
-    felt = distance * role_play.factor(c)
+    felt = distance * felt_factor(c, left)
+    w = power_weights(c) if p.power_in_voice or p.power_in_receptiveness else None
     space = home[left]
     safety = c.spaces.safety[space]
     if p.organizing_across_spaces:  # a meeting of two spaces' members
@@ -277,33 +408,51 @@ def step(c: Community) -> None:
         safety,
         distance,
         felt,
-        p.conversation_rate,
-        p.diversity_gain,
-        c.derived.receptiveness(p.power_in_receptiveness),
-        c.rng,
-        voice=voice_of(c, left, right, space) if p.power_in_voice else None,
+        c.at_slots("conversation_rate", left),
+        c.at_slots("diversity_gain", left),
+        receptiveness(c, p.power_in_receptiveness, w),
+        c.u_slots("conversation.conflict", left),
+        c.keyed("conversation.learn"),
+        voice=voice_of(c, left, right, space, w) if p.power_in_voice else None,
     )
     participation = c.members.participation
     for side in (left, right):  # withdrawal after conflict, in the pair's space
-        participation[pair[side[conflict]]] *= 1.0 - p.withdrawal
+        quit_ = side[conflict]
+        participation[pair[quit_]] *= 1.0 - c.at_slots("withdrawal", quit_)
     similarity = purpose_similarity(c.derived.unit_purpose(), left, right) * ~conflict
     people.gain = learned / people.beliefs.shape[1]
     people.engagement[:] = 0.0
     people.engagement[left], people.engagement[right] = similarity, similarity
-    c.records.last_exchange = Exchange(left, right, space, conflict, distance, similarity, learned)
-    c.records.counts["conflicts"] += int(conflict.sum())
-    c.records.counts["conversations"] += int(left.size)
+    c.records.last_exchange = Exchange(
+        left, right, space, conflict, distance, similarity, learned, run
+    )
+    c.records.counts["conflicts"] += np.bincount(run[conflict], minlength=c.runs)
+    c.records.counts["conversations"] += np.bincount(run, minlength=c.runs)
 
 
-def measures(c: Community, base: dict) -> dict[str, float]:
-    ex = c.records.last_exchange
-    talked = ~ex.conflict if ex is not None else np.zeros(0, dtype=bool)
+def measures(c: Community, base: dict) -> dict[str, np.ndarray]:
+    """(K,) per run: mean engagement over the pairs, the share of talking pairs that
+    crossed identities, and the running count of conflicts."""
+    k, ex = c.runs, c.records.last_exchange
+    conflicts = c.records.counts["conflicts"].astype(np.float64)
+    if ex is None:
+        return {
+            "mutual_engagement": np.zeros(k),
+            "cross_identity_exchange": np.zeros(k),
+            "conflicts": conflicts,
+        }
+    talked = ~ex.conflict
     return {
-        "mutual_engagement": float(ex.engagement.mean())
-        if ex is not None and ex.engagement.size
-        else 0.0,
-        "cross_identity_exchange": float((ex.distance[talked] >= CROSS_IDENTITY).mean())
-        if ex is not None and talked.any()
-        else 0.0,
-        "conflicts": float(c.records.counts["conflicts"]),
+        "mutual_engagement": _per_run_mean(ex.run, ex.engagement, np.ones_like(talked), k),
+        "cross_identity_exchange": _per_run_mean(
+            ex.run, (ex.distance >= CROSS_IDENTITY).astype(np.float64), talked, k
+        ),
+        "conflicts": conflicts,
     }
+
+
+def _per_run_mean(run: np.ndarray, values: np.ndarray, where: np.ndarray, k: int) -> np.ndarray:
+    """(K,) mean of per-pair ``values`` over the pairs ``where`` of each run (0 if none)."""
+    n = np.bincount(run[where], minlength=k)
+    total = np.bincount(run[where], weights=values[where], minlength=k)
+    return np.where(n > 0, total / np.maximum(n, 1), 0.0)

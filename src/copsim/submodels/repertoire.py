@@ -20,15 +20,24 @@ participation only).  A space's voice norm (``spaces.voice_norm``, from
 Kolb et al. (2002, in Johnson 2007), a space's norms "determine ... who has
 voice and who does not have voice"; 0 gives every member an equal vote.
 
+In an ensemble (docs/engine.md) each code is scored against its own run's
+reality and looks at its own run's members: perceived scores use the run's
+power ranks, score range and asymmetry; votes are one sparse product over
+memberships, which never join two runs; the adoption draws are keyed per
+(space, dimension); the credit is summed per run.
+
 Reads: ``period.actions``, ``period.action_scores``, ``spaces.codes``,
 ``spaces.rigidity``, ``spaces.intensity``, ``spaces.voice_norm``, memberships'
 participation, power weights and ranks, ``params.periphery_threshold``,
-``world.tacit``, ``params`` (power_asymmetry, power_in_superiority,
-power_in_votes, repertoire_learning_rate).
-Writes: ``spaces.codes``, ``period.changed``, the credit for the changes that
-brought knowledge (``records.peripheral_weight``, ``records.change_weight``,
-``records.expert_changes``; see ``credit_knowledge``).
+``world.tacit``, ``world.reality``, ``params`` (power_asymmetry,
+power_in_superiority, power_in_votes, repertoire_learning_rate; asymmetry and
+rate per run).
+Writes: ``spaces.codes``, ``period.changed`` (per space), the credit for the
+changes that brought knowledge (``records.peripheral_weight``,
+``records.change_weight``, ``records.expert_changes``; see
+``credit_knowledge``), ``records.repertoire_changes`` (per run, this period).
 Measures: ``repertoire_changes``.
+Draw site: ``repertoire.adopt`` (per open (space, dimension)).
 """
 
 from __future__ import annotations
@@ -39,22 +48,28 @@ import numpy as np
 
 from copsim import knowledge as kn
 from copsim import population as pop
-from copsim.submodels import grand_plan
+from copsim.submodels import conversation, grand_plan
 
 if TYPE_CHECKING:
     from copsim.state import Community
+
+
+def code_scores(c: Community) -> np.ndarray:
+    """(K*S,) each code's score against its own run's reality (a batched product)."""
+    lay = c.layout
+    by_run = lay.spaces_by_run(c.spaces.codes).astype(np.float32)
+    return kn.score(by_run, c.world.reality).reshape(-1)
 
 
 def member_votes(c: Community) -> tuple[np.ndarray, np.ndarray]:
     """Per space, the net power-weighted votes of its superior members, and the
     weight of each membership's vote."""
     p, mb, d = c.params, c.members, c.derived
-    code_scores = kn.score(c.spaces.codes, c.world.reality)
-    looks = p.power_asymmetry if p.power_in_superiority else 0.0
+    looks = c.at_slots("power_asymmetry") if p.power_in_superiority else 0.0
     perceived = pop.perceived_scores(
-        c.period.action_scores, d.power_rank(), c.people.present, looks
+        c.layout, c.period.action_scores, d.power_rank(), c.people.present, looks
     )
-    superior = perceived[mb.slot] > code_scores[mb.space]
+    superior = perceived[mb.slot] > code_scores(c)[mb.space]
     weights = superior * mb.participation
     if p.power_in_votes:
         weights = weights * vote_power(c)
@@ -69,7 +84,7 @@ def vote_power(c: Community) -> np.ndarray:
     """Per membership: the power weight its vote carries, w_i, or w_i ** norm_s
     where the space has its own voice norm."""
     mb = c.members
-    power_w = c.derived.power_weights()[mb.slot]
+    power_w = conversation.power_weights(c)[mb.slot]
     norm = c.spaces.voice_norm
     if norm is None:
         return power_w
@@ -85,13 +100,13 @@ def step(c: Community) -> None:
     if grand_plan.applies(p):
         by_expert = grand_plan.replace_votes(c, votes)
     votes[:, c.world.tacit] = 0.0
-    rate = (p.repertoire_learning_rate * (1.0 - spaces.rigidity) * spaces.intensity)[:, None]
+    rate = c.at_spaces("repertoire_learning_rate") * (1.0 - spaces.rigidity) * spaces.intensity
     before = spaces.codes.copy()
-    kn.learn_code(spaces.codes, votes, rate, c.rng)
+    kn.learn_code(spaces.codes, votes, rate[:, None], c.keyed("repertoire.adopt", over="codes"))
     changed = np.count_nonzero(spaces.codes != before, axis=1)
     credit_knowledge(c, weights, before, by_expert)
     c.period.changed = changed
-    c.records.repertoire_changes = int(changed.sum())
+    c.records.repertoire_changes = c.layout.total_spaces(changed).astype(np.int64)
 
 
 def credit_knowledge(
@@ -104,16 +119,17 @@ def credit_knowledge(
     expert replaced, the changes are the expert's; otherwise the members', split by
     vote weight between members at the periphery *now* (participation below
     ``periphery_threshold``) and the rest: the periphery contributed when members
-    at the edge moved the repertoire, whoever they once were.
+    at the edge moved the repertoire, whoever they once were.  Sums are per run.
     """
-    codes, mb = c.spaces.codes, c.members
-    brought = np.count_nonzero((codes != before) & (codes == c.world.reality), axis=1)
+    codes, mb, lay = c.spaces.codes, c.members, c.layout
+    reality = c.world.at_spaces(lay)
+    brought = np.count_nonzero((codes != before) & (codes == reality), axis=1)
     at_edge = mb.participation < c.params.periphery_threshold
     peripheral_share = mb.per_space(weights * at_edge) / np.maximum(mb.per_space(weights), 1e-12)
-    c.records.peripheral_weight += float((peripheral_share * brought * ~by_expert).sum())
-    c.records.change_weight += float(brought.sum())
-    c.records.expert_changes += float((brought * by_expert).sum())
+    c.records.peripheral_weight += lay.total_spaces(peripheral_share * brought * ~by_expert)
+    c.records.change_weight += lay.total_spaces(brought).astype(np.float64)
+    c.records.expert_changes += lay.total_spaces(brought * by_expert).astype(np.float64)
 
 
-def measures(c: Community, base: dict) -> dict[str, float]:
-    return {"repertoire_changes": float(c.records.repertoire_changes)}
+def measures(c: Community, base: dict) -> dict[str, np.ndarray]:
+    return {"repertoire_changes": c.records.repertoire_changes.astype(np.float64)}

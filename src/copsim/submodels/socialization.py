@@ -8,10 +8,16 @@ participation, with the pressure a rigid repertoire puts on newcomers, and
 shrinks with power (receptiveness, switch ``power_in_receptiveness``) and during
 role play.
 
+In an ensemble (docs/engine.md) each member learns its own run's home code,
+at its run's newcomer pressure and role play weight, with a keyed draw per
+(slot, dimension) cell, so a run socializes the same alone or among others.
+
 Reads: home spaces and participation, ``spaces.codes``, ``spaces.rigidity``,
 ``world.tacit``, ``people.tenure``, ``people.socialization_rates``,
-receptiveness, ``params`` (newcomer_pressure, power_in_receptiveness); role play's factor.
+receptiveness, ``params`` (newcomer_pressure, power_in_receptiveness; the
+pressure per run); role play's factor (``role_play_identity_weight`` per run).
 Writes: ``people.beliefs``.
+Draw site: ``socialization.steps`` (per pulled cell).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from copsim import knowledge as kn
-from copsim.submodels import role_play
+from copsim.submodels import conversation, role_play
 
 if TYPE_CHECKING:
     from copsim.state import Community
@@ -38,10 +44,10 @@ def step(c: Community) -> None:
     targets = np.take(c.spaces.codes, home, axis=0)  # np.take: much faster row gather
     targets[:, c.world.tacit] = 0  # tacit knowledge is never in a repertoire
     newcomer = people.tenure < NEWCOMER_TENURE
-    pressure = 1.0 + c.params.newcomer_pressure * c.spaces.rigidity[home] * newcomer
+    pressure = 1.0 + c.at_slots("newcomer_pressure") * c.spaces.rigidity[home] * newcomer
     rates = people.socialization_rates * d.home_participation(pair) * pressure
-    rates *= d.receptiveness(c.params.power_in_receptiveness)
+    rates *= conversation.receptiveness(c, c.params.power_in_receptiveness)
     if role_play.active(c):  # out of role, members explore rather than conform
-        rates *= c.params.role_play_identity_weight
+        rates *= c.at_slots("role_play_identity_weight")
     rates = np.clip(rates * people.present, 0.0, 1.0)
-    kn.socialize(people.beliefs, targets, rates[:, None], c.rng)
+    kn.socialize(people.beliefs, targets, rates[:, None], c.keyed("socialization.steps"))
