@@ -166,7 +166,11 @@ def power_weights(
     most powerful dominate voice, the repertoire and the granting of legitimacy.
     """
     mean = layout.to_slots(layout.mean(power, present, empty=1.0))
-    return np.where(present, (power / mean) ** asymmetry, 0.0)
+    # always an array exponent: numpy's scalar fast paths (x**2 as a square, x**0.5 as
+    # a square root) differ in the last bit, and a run must not depend on whether its
+    # asymmetry is shared (alone) or one of many (an ensemble whose runs differ)
+    exponent = np.broadcast_to(np.asarray(asymmetry, dtype=np.float64), power.shape)
+    return np.where(present, (power / mean) ** exponent, 0.0)
 
 
 def power_rank(layout: Layout, power: np.ndarray, present: np.ndarray) -> np.ndarray:
