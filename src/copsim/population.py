@@ -169,7 +169,9 @@ def power_weights(
     # always an array exponent: numpy's scalar fast paths (x**2 as a square, x**0.5 as
     # a square root) differ in the last bit, and a run must not depend on whether its
     # asymmetry is shared (alone) or one of many (an ensemble whose runs differ)
-    exponent = np.broadcast_to(np.asarray(asymmetry, dtype=np.float64), power.shape)
+    exponent = np.ascontiguousarray(
+        np.broadcast_to(np.asarray(asymmetry, dtype=np.float64), power.shape)
+    )
     return np.where(present, (power / mean) ** exponent, 0.0)
 
 
