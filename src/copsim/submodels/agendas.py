@@ -26,8 +26,14 @@ resource_budgets, agenda_capital_cost).
 Writes: ``spaces.agenda`` (through ``set_agendas`` / ``move_agendas``),
 ``people.purpose`` (through ``set_purpose``), political capital (through
 ``resources.spend_capital``).
-Own state (only in *wander* mode): ``c.own["agendas"]``, (N, T) the log of each
-practitioner's own purpose, the centre of its walk; set on arrival.
+Own state (only in *wander* mode): ``c.own["agendas"]``, (K*N, T) the log of
+each practitioner's own purpose, the centre of its walk; set on arrival.
+
+In an ensemble each run moves its agendas at its own ``agenda_adaptation``,
+pays its own ``agenda_capital_cost`` and drifts at its own ``purpose_drift``
+(a run with drift 0 keeps its purposes, as a run alone does); voice weights
+are relative to the run's own members.  The drift's noise is keyed by
+(slot, theme) at the sites ``agendas.mix`` and ``agendas.wander``.
 """
 
 from __future__ import annotations
@@ -54,6 +60,12 @@ LOG_FLOOR = 1e-12
 def init(c: Community) -> None:
     if c.params.purpose_drift_mode == "wander":
         c.own["agendas"] = np.log(np.maximum(c.people.purpose, LOG_FLOOR))
+
+
+def compact(c: Community, runs: np.ndarray, slots: np.ndarray, spaces: np.ndarray) -> None:
+    """Keep the walks' centres of the runs still going (their ``slots``)."""
+    if "agendas" in c.own:
+        c.own["agendas"] = c.own["agendas"][slots]
 
 
 def on_arrive(c: Community, slots: np.ndarray) -> None:
@@ -96,27 +108,68 @@ def pay_for_voice(c: Community, weights: np.ndarray) -> None:
     mb = c.members
     total = mb.per_space(weights)[mb.space]
     share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
-    resources.spend_capital(c, mb.slot, c.params.agenda_capital_cost * share)
+    resources.spend_capital(c, mb.slot, c.at_pairs("agenda_capital_cost") * share)
 
 
-def mix(c: Community) -> np.ndarray:
-    """Mix in flat Dirichlet noise, drawn as normalized exponentials (the same law)."""
-    d, purpose = c.params.purpose_drift, c.people.purpose
-    noise = c.rng.standard_exponential(purpose.shape)
+def theme_draws(c: Community, slots: np.ndarray, site: str, kind: str) -> np.ndarray:
+    """(len(slots), T) keyed standard draws (``kind``: "exponential" or "normal"),
+    one per (slot, theme), keyed by the slot's local index."""
+    themes = c.people.purpose.shape[1]
+    lay = c.layout
+    run, local = lay.run_of_slots(slots), lay.local_slots(slots)
+    element = (local[:, None] * themes + np.arange(themes)).reshape(-1)
+    draw = getattr(c.draws, kind)(site, np.repeat(run, themes), element)
+    return draw.reshape(slots.size, themes)
+
+
+def _column(value: float | np.ndarray) -> float | np.ndarray:
+    """A per-row value as a column (a scalar stays a scalar)."""
+    return value[:, None] if np.ndim(value) else value
+
+
+def mix(c: Community, slots: np.ndarray) -> np.ndarray:
+    """Mix in flat Dirichlet noise, drawn as normalized exponentials (the same law),
+    for the practitioners in ``slots``."""
+    d = _column(c.at_slots("purpose_drift", slots))
+    purpose = c.people.purpose[slots]
+    noise = theme_draws(c, slots, "agendas.mix", "exponential")
     noise /= pop.row_sums(noise)[:, None]
     return (1 - d) * purpose + d * noise
 
 
-def wander(c: Community) -> np.ndarray:
+def wander(c: Community, slots: np.ndarray) -> np.ndarray:
     """A log-normal step around the own purpose: log weights take a Gaussian step of
     variance ``purpose_drift`` and return a share ``WANDER_RETURN`` toward the own
     purpose's logs; renormalized to sum to 1.  No pull toward the simplex centre."""
-    logs = np.log(np.maximum(c.people.purpose, LOG_FLOOR))
-    logs += WANDER_RETURN * (c.own["agendas"] - logs)
-    logs += np.sqrt(c.params.purpose_drift) * c.rng.standard_normal(logs.shape)
+    logs = np.log(np.maximum(c.people.purpose[slots], LOG_FLOOR))
+    logs += WANDER_RETURN * (c.own["agendas"][slots] - logs)
+    step_size = np.sqrt(_column(c.at_slots("purpose_drift", slots)))
+    logs += step_size * theme_draws(c, slots, "agendas.wander", "normal")
     logs -= logs.max(axis=1, keepdims=True)  # for exp without overflow
     walked = np.exp(logs)
     return walked / pop.row_sums(walked)[:, None]
+
+
+def drift(c: Community) -> None:
+    """Purposes drift in the runs whose ``purpose_drift`` is positive (the others
+    keep theirs)."""
+    d = c.value("purpose_drift")
+    if np.ndim(d) == 0:
+        if d <= 0:
+            return
+        slots = np.arange(c.layout.n_slots)
+    else:
+        moving = c.layout.to_slots(np.asarray(d) > 0)
+        if not moving.any():
+            return
+        slots = np.flatnonzero(moving)
+    moved = wander(c, slots) if c.params.purpose_drift_mode == "wander" else mix(c, slots)
+    if slots.size == c.layout.n_slots:
+        c.people.set_purpose(moved)
+    else:
+        purpose = c.people.purpose.copy()
+        purpose[slots] = moved
+        c.people.set_purpose(purpose)
 
 
 def step(c: Community) -> None:
@@ -125,8 +178,7 @@ def step(c: Community) -> None:
     if p.conversation_as_data:
         weights = voice(c)
         voiced = weighted_mean_purpose(c, weights)
-        c.spaces.move_agendas(slice(None), voiced, p.agenda_adaptation)
+        c.spaces.move_agendas(slice(None), voiced, _column(c.at_spaces("agenda_adaptation")))
         if p.resource_budgets:
             pay_for_voice(c, weights)
-    if p.purpose_drift > 0:
-        c.people.set_purpose(wander(c) if p.purpose_drift_mode == "wander" else mix(c))
+    drift(c)

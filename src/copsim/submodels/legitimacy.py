@@ -22,9 +22,15 @@ Switches (ODD II.7.9):
   the edge for long (participation is capped by legitimacy, II.7.11); it
   falls at the usual rate.
 
+In an ensemble the grant is per membership with each run's own
+``identity_weight``, ``legitimacy_adaptation`` and role-play factor; power
+weights (and so standing) are relative to the member's own run, and the
+likeness is summed over the members of the member's own space.
+
 Reads: ``period.action_scores``, power weights, memberships' participation,
 ``people.identity``, ``params`` (identity_weight, legitimacy_adaptation,
-power_in_legitimacy, lpp_trajectory); role play's factor.
+power_in_legitimacy, lpp_trajectory, role_play_identity_weight); whether role
+play is on.
 Writes: memberships' legitimacy.
 """
 
@@ -44,7 +50,7 @@ if TYPE_CHECKING:
 COMPETENCE_SHARE = 0.5
 
 
-def acceptance(similar: np.ndarray, power_w: np.ndarray, w_id: float) -> np.ndarray:
+def acceptance(similar: np.ndarray, power_w: np.ndarray, w_id: float | np.ndarray) -> np.ndarray:
     """Per membership: how readily the space accepts the member, in [0, 1].
 
     The identity part follows the grant's own weighting (role play lowers it);
@@ -52,6 +58,15 @@ def acceptance(similar: np.ndarray, power_w: np.ndarray, w_id: float) -> np.ndar
     one at least as strong as average is not held back by power.
     """
     return ((1.0 - w_id) + w_id * similar) * np.minimum(power_w, 1.0)
+
+
+def identity_weight(c: Community) -> float | np.ndarray:
+    """Per membership (a scalar when the runs share it): ``identity_weight`` times
+    role play's factor (``role_play_identity_weight`` while role play is on)."""
+    w_id = c.at_pairs("identity_weight")
+    if role_play.active(c):
+        w_id = w_id * c.at_pairs("role_play_identity_weight")
+    return w_id
 
 
 def step(c: Community) -> None:
@@ -64,12 +79,12 @@ def step(c: Community) -> None:
     levels = [len(v) for v in people.identity_levels.values()]
     similar = pop.similarity_to_space(people.identity, mb.space, mb.slot, grantors, levels)
     competence = (c.period.action_scores / people.beliefs.shape[1] + 1.0) / 2.0
-    w_id = p.identity_weight * role_play.factor(c)
+    w_id = identity_weight(c)
     # the powerful grant themselves standing: a member's own relative power counts too
     standing = np.clip(power_w / (1.0 + power_w), 0.0, 1.0)
     shown = COMPETENCE_SHARE * competence + (1.0 - COMPETENCE_SHARE) * standing
     grant = (1 - w_id) * shown[mb.slot] + w_id * similar
-    rate = p.legitimacy_adaptation
+    rate = c.at_pairs("legitimacy_adaptation")
     if p.lpp_trajectory:
         accepted = acceptance(similar, power_w[mb.slot], w_id)
         rate = np.where(grant > mb.legitimacy, rate * accepted, rate)

@@ -6,7 +6,9 @@ and control, including access to, control over and use of resources".  Reboot
 (2016) names "lack of time" first among the pain points.  Each membership's
 participation moves toward a target set by the member's time, purpose fit,
 legitimacy, recent learning and engagement, scaled by how fully the space can
-meet and capped by the time the member has.
+meet and capped by the time the member has.  In an ensemble every quantity is
+per membership (each run's own ``participation_adaptation``) and the measures
+are per run.
 
 With ``lpp_trajectory`` (default False) the periphery is a position, not a
 waiting room: Johnson (2007), after Lave & Wenger, "practitioners and learners
@@ -75,24 +77,28 @@ def step(c: Community) -> None:
     target = np.minimum(target, TIME_CAP_BASE + time)  # no more engagement than time allows
     if c.params.lpp_trajectory:  # no more than the space lets a member take part
         target = np.minimum(target, mb.legitimacy)
-    mb.participation += c.params.participation_adaptation * (target - mb.participation)
+    mb.participation += c.at_pairs("participation_adaptation") * (target - mb.participation)
     np.clip(mb.participation, 0.0, 1.0, out=mb.participation)
     mb.decide_homes()
 
 
-def periphery_measures(c: Community, base: dict) -> dict[str, float]:
-    """Who is at the edge, by tenure: the periphery as a lasting position shows up
-    as tenured members who are still peripheral."""
-    people = c.people
+def periphery_measures(c: Community, base: dict) -> dict[str, np.ndarray]:
+    """Who is at the edge, by tenure (per run): the periphery as a lasting position
+    shows up as tenured members who are still peripheral."""
+    people, lay = c.people, c.layout
     peripheral = base["part_home"] < c.params.periphery_threshold
     tenured = base["present"] & (people.tenure >= TENURED)
     fresh = base["present"] & (people.tenure < TENURED)
+
+    def share(group: np.ndarray) -> np.ndarray:
+        return lay.count(peripheral & group) / np.maximum(lay.count(group), 1)
+
     return {
-        "periphery_share_tenured": float((peripheral & tenured).sum() / max(tenured.sum(), 1)),
-        "periphery_share_newcomers": float((peripheral & fresh).sum() / max(fresh.sum(), 1)),
+        "periphery_share_tenured": share(tenured).astype(np.float64),
+        "periphery_share_newcomers": share(fresh).astype(np.float64),
     }
 
 
-def measures(c: Community, base: dict) -> dict[str, float]:
+def measures(c: Community, base: dict) -> dict[str, np.ndarray]:
     """The periphery measures, recorded when the trajectory switch is on."""
     return periphery_measures(c, base) if c.params.lpp_trajectory else {}
