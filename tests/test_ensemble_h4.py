@@ -6,12 +6,11 @@ stages read (0 and extremes included), N = 40 slots, S = 3 spaces, run through
 funding, participation, acting, legitimacy, agendas and survival in schedule order
 (with ``resource_budgets`` on, agenda-setting calls ``resources.spend_capital``).
 
-``population.power_weights`` (a shared file) raises to a *scalar* asymmetry in a run
-alone and to a per-slot array in an ensemble; numpy computes ``x ** 0.5``, ``x ** 2``
-and ``x ** -1`` with a scalar exponent by sqrt / square / reciprocal, which differ in
-the last bit from the elementwise ``pow``.  Until the shared function always uses a
-full-array exponent, the fixture below substitutes that version (and does nothing
-once the shared function is consistent): see ``test_power_weights_...``.
+``population.power_weights`` is given a *scalar* asymmetry in a run alone and a
+per-slot array in an ensemble; numpy computes ``x ** 0.5``, ``x ** 2`` and ``x ** -1``
+with a scalar exponent by sqrt / square / reciprocal, which differ in the last bit
+from the elementwise ``pow``, so it always raises to a full-array exponent
+(``test_power_weights_...`` checks it).
 """
 
 from __future__ import annotations
@@ -67,17 +66,6 @@ VARIANTS = {
 }
 
 
-def _power_weights_full_exponent(layout, power, present, asymmetry):
-    """``population.power_weights`` with the exponent always a full array (the
-    shared change this helper asks for)."""
-    mean = layout.to_slots(layout.mean(power, present, empty=1.0))
-    ratio = power / mean
-    exponent = np.ascontiguousarray(
-        np.broadcast_to(np.asarray(asymmetry, dtype=np.float64), ratio.shape)
-    )
-    return np.where(present, np.power(ratio, exponent), 0.0)
-
-
 def _scalar_and_array_exponents_agree(fn) -> bool:
     layout = Layout(1, 4000, 1, 1)
     power = np.random.default_rng(0).uniform(0.05, 1.0, layout.n_slots)
@@ -88,23 +76,11 @@ def _scalar_and_array_exponents_agree(fn) -> bool:
     )
 
 
-@pytest.fixture(autouse=True)
-def consistent_power_weights(monkeypatch):
-    if not _scalar_and_array_exponents_agree(pop.power_weights):
-        monkeypatch.setattr(pop, "power_weights", _power_weights_full_exponent)
-
-
-#: The shared function as the package defines it (before the fixture patches it).
-SHARED_POWER_WEIGHTS = pop.power_weights
-
-
-@pytest.mark.xfail(reason="needs the shared change to population.power_weights", strict=False)
 def test_power_weights_give_the_same_bits_for_a_scalar_and_a_per_slot_exponent():
-    assert _scalar_and_array_exponents_agree(SHARED_POWER_WEIGHTS)
+    """numpy's scalar fast paths (sqrt, square, reciprocal) differ in the last bit
+    from pow; a run alone (shared asymmetry) must match the same run in an ensemble."""
+    assert _scalar_and_array_exponents_agree(pop.power_weights)
 
-
-def test_the_substitute_is_consistent():
-    assert _scalar_and_array_exponents_agree(_power_weights_full_exponent)
 
 
 STAGES = (
