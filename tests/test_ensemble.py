@@ -19,7 +19,7 @@ SMALL = dict(n_practitioners=24, n_spaces=3, max_steps=15)
 def alone(params: Params, seed: int) -> tuple[dict, dict]:
     model = CoPModel(params, rng=seed).run()
     frame = model.datacollector.get_model_vars_dataframe()
-    return model.outcomes(), {name: frame[name].to_numpy() for name in frame.columns}
+    return model.outcomes(), {name: frame[name].to_numpy(dtype=float) for name in frame.columns}
 
 
 def same(a: dict, b: dict) -> bool:

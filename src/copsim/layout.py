@@ -91,12 +91,12 @@ class Layout:
         """(K,) per-run sum of a per-slot quantity (over ``where`` only, if given)."""
         if where is not None:
             values = np.where(where, values, 0)
-        return self.by_run(values).sum(axis=1)
+        return row_total(self.by_run(values))
 
     def total_spaces(self, values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
         if where is not None:
             values = np.where(where, values, 0)
-        return self.spaces_by_run(values).sum(axis=1)
+        return row_total(self.spaces_by_run(values))
 
     def mean(self, values: np.ndarray, where: np.ndarray, empty: float = 0.0) -> np.ndarray:
         """(K,) per-run mean of a per-slot quantity over ``where`` (``empty`` if none)."""
@@ -125,3 +125,19 @@ class Layout:
         if np.ndim(per_run) == 0:
             return per_run
         return np.repeat(np.asarray(per_run), self.spaces)
+
+
+def row_total(x: np.ndarray) -> np.ndarray:
+    """Sum of each row of a 2-D array, in the same order whatever the number of rows.
+
+    numpy's ``sum(axis=1)`` may add a row pairwise (one row) or column by column
+    (many short rows), which rounds differently; a run's total must not depend on
+    how many runs share the array.  Floats are added left to right within each row
+    (a ``bincount`` over row labels); integers are exact in any order.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind in "iub":
+        return x.sum(axis=1)
+    rows, cols = x.shape
+    labels = np.repeat(np.arange(rows), cols)
+    return np.bincount(labels, weights=x.reshape(-1), minlength=rows)

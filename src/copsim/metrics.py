@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from copsim.layout import row_total
+
 
 def belief_diversity(beliefs: np.ndarray) -> float:
     """Mean Gini-Simpson index of the beliefs per dimension, scaled to [0, 1].
@@ -36,7 +38,8 @@ def diversity_by_run(total: np.ndarray, decided: np.ndarray, n: np.ndarray) -> n
         ((decided + total) / 2) / n_,
     )
     simpson = 1.0 - (shares[0] ** 2 + shares[1] ** 2 + shares[2] ** 2)
-    return np.where(n > 0, simpson.mean(axis=1) / (2.0 / 3.0), 0.0)
+    mean = row_total(simpson) / simpson.shape[1]
+    return np.where(n > 0, mean / (2.0 / 3.0), 0.0)
 
 
 def diversity_from_sums(total: np.ndarray, decided: np.ndarray, n: int) -> float:
@@ -69,8 +72,8 @@ def gini_by_run(values: np.ndarray, where: np.ndarray) -> np.ndarray:
     ranks = np.arange(1, v.shape[1] + 1)[None, :]
     inside = ranks <= n[:, None]
     v = np.where(inside, v, 0.0)
-    total = v.sum(axis=1)
+    total = row_total(v)
     ok = (n > 0) & (total > 0)
     n_ = np.maximum(n, 1).astype(np.float64)
-    g = (2.0 * (ranks * v).sum(axis=1)) / (n_ * np.where(ok, total, 1.0)) - (n_ + 1.0) / n_
+    g = (2.0 * row_total(ranks * v)) / (n_ * np.where(ok, total, 1.0)) - (n_ + 1.0) / n_
     return np.where(ok, g, 0.0)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from copsim.layout import row_total
+
 if TYPE_CHECKING:
     from copsim.state import Community
 
@@ -43,4 +45,5 @@ def step(c: Community) -> None:
 
 
 def measures(c: Community, base: dict) -> dict[str, np.ndarray]:
-    return {"rigidity": c.layout.spaces_by_run(c.spaces.rigidity).mean(axis=1)}
+    lay = c.layout
+    return {"rigidity": row_total(lay.spaces_by_run(c.spaces.rigidity)) / lay.spaces}
