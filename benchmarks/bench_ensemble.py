@@ -126,10 +126,12 @@ def main() -> None:
                 )
             return
         print("default community, 100 steps, one core; best of", args.repeat, "fresh processes")
-        print(f"{'practitioners':>13} {'path':>16} {'runs':>6} {'runs/CPU s':>11} "
-              f"{'peak MB':>8} {'x first':>8}")
+        print(
+            f"{'practitioners':>13} {'path':>16} {'runs':>6} {'runs/CPU s':>11} "
+            f"{'peak MB':>8} {'x first':>8}"
+        )
         for n in args.sizes:
-            plan = ([(f"{args.against[:8]} per run", "single", args.runs, old)] if old else [])
+            plan = [(f"{args.against[:8]} per run", "single", args.runs, old)] if old else []
             plan += [("per run", "single", args.runs, None)]
             plan += [("ensemble", "ensemble", args.ensemble_runs, None)]
             best: dict[str, dict[str, float]] = {}

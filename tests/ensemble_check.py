@@ -63,8 +63,15 @@ def _fields(obj, k: int, c: Community, prefix: str) -> dict:
         return out
     if dataclasses.is_dataclass(obj):
         for f in dataclasses.fields(obj):
-            if f.name in ("params", "events", "identity_names", "identity_levels", "last_exchange",
-                          "runs", "keep_events"):
+            if f.name in (
+                "params",
+                "events",
+                "identity_names",
+                "identity_levels",
+                "last_exchange",
+                "runs",
+                "keep_events",
+            ):
                 continue
             out.update(_fields(getattr(obj, f.name), k, c, f"{prefix}.{f.name}"))
         return out
@@ -78,8 +85,18 @@ def state_of(c: Community, k: int) -> dict:
     lay = c.layout
     out: dict = {}
     out.update(_fields(c.people, k, c, "people"))
-    for name in ("codes", "agenda", "safety", "permeability", "voice_norm", "funds", "intensity",
-                 "rigidity", "alive", "founding_mass"):
+    for name in (
+        "codes",
+        "agenda",
+        "safety",
+        "permeability",
+        "voice_norm",
+        "funds",
+        "intensity",
+        "rigidity",
+        "alive",
+        "founding_mass",
+    ):
         out.update(_fields(getattr(c.spaces, name), k, c, f"spaces.{name}"))
     mb = c.members
     mine = (mb.space // lay.spaces) == k

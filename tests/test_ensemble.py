@@ -111,8 +111,10 @@ def test_a_run_that_raises_is_recorded_and_the_others_go_on(monkeypatch):
     monkeypatch.setattr(
         schedule,
         "SOCIAL",
-        tuple(s if s.name != "conversation" else s.__class__(s.name, s.odd, broken, s.applies)
-              for s in schedule.SOCIAL),
+        tuple(
+            s if s.name != "conversation" else s.__class__(s.name, s.odd, broken, s.applies)
+            for s in schedule.SOCIAL
+        ),
     )
     got = run_ensembles([base] * 3, [1, 2, 3])
     assert got[1].error is not None and "boom" in got[1].error

@@ -82,7 +82,6 @@ def test_power_weights_give_the_same_bits_for_a_scalar_and_a_per_slot_exponent()
     assert _scalar_and_array_exponents_agree(pop.power_weights)
 
 
-
 STAGES = (
     funding.step,
     participation.step,

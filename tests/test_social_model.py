@@ -4,10 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from copsim.layout import Layout
-
 from copsim import CoPModel, Params, measures, schedule
 from copsim import population as pop
+from copsim.layout import Layout
 from copsim.memberships import Memberships
 from copsim.outcomes import LABELS
 from copsim.scenarios import NARRATIVES, PRESETS

@@ -9,7 +9,7 @@ import pytest
 from copsim import CoPModel, Params
 from copsim.initialization import build
 from copsim.params import ParamsError
-from copsim.submodels import conversation, membership
+from copsim.submodels import conversation
 from test_submodels import hand_built
 
 # ----------------------------------------------------------------------- parameters

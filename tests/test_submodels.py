@@ -102,7 +102,13 @@ def hand_built(
     world = World(np.array([reality], dtype=np.int8), np.zeros(m, dtype=bool))
     layout = Layout(1, n, spaces, m)
     c = Community(
-        params, Draws([run_key(seed)]), layout, world, people, sp, Funder(params, 1),
+        params,
+        Draws([run_key(seed)]),
+        layout,
+        world,
+        people,
+        sp,
+        Funder(params, 1),
         records=Records(runs=1),
     )
     c.run_ids = np.zeros(1, dtype=np.int64)

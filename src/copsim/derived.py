@@ -56,11 +56,42 @@ class Derived:
     # -------------------------------------------------------------- home spaces
     def home_pairs(self) -> np.ndarray:
         """Per slot, the index of its home membership (highest participation), -1 for none."""
-        key = (self.members.version, self.members.home_round)
+        mb = self.members
+        key = (mb.version, mb.home_round)
         if self._home_key != key:
-            self._home = self.members.home()
+            fresh = mb.home()
+            if self._home_key is not None and self._home_key[1] == mb.home_round:
+                fresh = self._keep_undisturbed_homes(fresh)
+            mb.touched = []
+            self._home = fresh
+            self._home_spaces = at_home(mb.space, fresh, -1)  # survives re-indexing
             self._home_key = key
         return self._home
+
+    def _keep_undisturbed_homes(self, fresh: np.ndarray) -> np.ndarray:
+        """Memberships changed but homes were not re-decided: only the runs whose
+        memberships changed take new homes; every other run keeps the homes it had
+        (a run's home must not depend on what other runs of the ensemble did)."""
+        lay, mb = self.layout, self.members
+        touched = np.zeros(lay.runs, dtype=bool)
+        if mb.touched:
+            touched[np.concatenate(mb.touched) // lay.spaces] = True
+        old_space = self._home_spaces
+        keep = ~touched[lay.slot_run] & (old_space >= 0)
+        slots = np.flatnonzero(keep)
+        fresh = fresh.copy()
+        fresh[slots] = mb.pair_of(slots, old_space[slots])
+        return fresh
+
+    def carry_homes(self, home_space: np.ndarray, has_home: np.ndarray) -> None:
+        """Start from these homes (after compaction) instead of re-deciding them."""
+        mb = self.members
+        slots = np.flatnonzero(has_home)
+        home = np.full(self.layout.n_slots, -1, dtype=np.int64)
+        home[slots] = mb.pair_of(slots, home_space[slots])
+        mb.touched = []
+        self._home, self._home_key = home, (mb.version, mb.home_round)
+        self._home_spaces = at_home(mb.space, home, -1)
 
     def home_space(self) -> np.ndarray:
         """Each practitioner's home space, 0 if it has none (pair with ``home_pairs``

@@ -26,7 +26,7 @@ operation is a whole-array uint64 operation; uniforms take the top 53 bits.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy import special
@@ -51,7 +51,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
-@lru_cache(maxsize=None)
+@cache
 def site_id(name: str) -> int:
     """A fixed 64-bit number for a draw site's name (the same on every machine)."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
@@ -147,7 +147,9 @@ class Draws:
         element = (row[:, None] * per_row + np.arange(per_row)).reshape(-1)
         runs = np.repeat(np.asarray(run), per_row) if np.ndim(run) else run
         w = self.words(site, runs, element)
-        bits = np.unpackbits(w.astype("<u8").view(np.uint8), bitorder="little").reshape(row.size, -1)
+        bits = np.unpackbits(w.astype("<u8").view(np.uint8), bitorder="little").reshape(
+            row.size, -1
+        )
         return bits[:, :width]
 
 

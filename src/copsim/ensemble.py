@@ -165,9 +165,12 @@ class Ensemble:
         equilibrium = np.zeros(ids.size, dtype=bool)
         if closed.any() and p.stop_at_equilibrium:
             lay = c.layout
-            equilibrium = kn.at_equilibrium(
-                lay.by_run(c.people.beliefs), lay.spaces_by_run(c.spaces.codes), c.world.reality
-            ) & closed
+            equilibrium = (
+                kn.at_equilibrium(
+                    lay.by_run(c.people.beliefs), lay.spaces_by_run(c.spaces.codes), c.world.reality
+                )
+                & closed
+            )
         dissolved = c.social & (self.metrics["members"] < 2)
         horizon = self.steps >= p.max_steps
         stop = held & (equilibrium | dissolved | horizon)
@@ -206,8 +209,11 @@ class Ensemble:
     def outcomes(self, run: int) -> dict[str, Any]:
         """Run ``run``'s outcomes as one flat record (a row of a results table)."""
         m = self.current(run)
-        return outcome_record(m, self.stopped_at[run] if self.stopped_at[run] >= 0 else self.steps,
-                              bool(self.at_equilibrium[run]))
+        return outcome_record(
+            m,
+            self.stopped_at[run] if self.stopped_at[run] >= 0 else self.steps,
+            bool(self.at_equilibrium[run]),
+        )
 
     def results(self) -> list[RunResult]:
         """Every run's outcomes (and history), in input order."""
@@ -234,13 +240,34 @@ def outcome_record(m: dict[str, float], steps: int, at_equilibrium: bool) -> dic
 
 # ---------------------------------------------------------------------- compaction
 PEOPLE_PER_SLOT = (
-    "beliefs", "socialization_rates", "identity", "purpose", "resources", "power", "income",
-    "present", "tenure", "founder", "cohort", "peripheral_origin", "gain", "engagement",
-    "occupant", "endowment",
+    "beliefs",
+    "socialization_rates",
+    "identity",
+    "purpose",
+    "resources",
+    "power",
+    "income",
+    "present",
+    "tenure",
+    "founder",
+    "cohort",
+    "peripheral_origin",
+    "gain",
+    "engagement",
+    "occupant",
+    "endowment",
 )
 SPACES_PER_SPACE = (
-    "codes", "agenda", "safety", "permeability", "voice_norm", "funds", "intensity",
-    "rigidity", "alive", "founding_mass",
+    "codes",
+    "agenda",
+    "safety",
+    "permeability",
+    "voice_norm",
+    "funds",
+    "intensity",
+    "rigidity",
+    "alive",
+    "founding_mass",
 )
 
 
@@ -256,6 +283,9 @@ def compact(c: Community, keep: np.ndarray) -> None:
     slots = (keep[:, None] * lay.slots + np.arange(lay.slots)).reshape(-1)
     spaces = (keep[:, None] * lay.spaces + np.arange(lay.spaces)).reshape(-1)
     people, sp = c.people, c.spaces
+    home_pair, home_space = c.derived.home_pairs(), c.derived.home_space()
+    has_home = (home_pair >= 0)[slots]
+    home_local = (home_space % lay.spaces)[slots]
     for name in PEOPLE_PER_SLOT:
         setattr(people, name, getattr(people, name)[slots])
     people.cohort_size = people.cohort_size[keep]
@@ -284,6 +314,8 @@ def compact(c: Community, keep: np.ndarray) -> None:
         hook(c, keep, slots, spaces)
     c.layout = lay.with_runs(keep.size)
     c.derived = Derived(people, sp, c.at_slots("power_asymmetry"), c.layout)
+    new_run = np.repeat(np.arange(keep.size), lay.slots)
+    c.derived.carry_homes(new_run * lay.spaces + home_local, has_home)
     c.period = Period()
 
 

@@ -137,7 +137,9 @@ def headline(c: Community) -> dict[str, np.ndarray]:
         run,
         c.runs,
     )
-    novelty = outcomes.repertoire_novelty(spaces.codes, c.world.reality, c.baseline, spaces.alive, lay)
+    novelty = outcomes.repertoire_novelty(
+        spaces.codes, c.world.reality, c.baseline, spaces.alive, lay
+    )
     peripheral, judged = outcomes.share(records.peripheral_weight, records.change_weight)
     if c.social and c.world.codified.any():
         judged = np.ones_like(judged)  # the repertoire could have changed (0 if it did not)

@@ -24,6 +24,9 @@ class Memberships:
         self.participation = np.zeros(0)
         self.legitimacy = np.zeros(0)
         self.version = 0  # bumped whenever memberships are added or dropped
+        #: spaces whose memberships changed since homes were last computed (the
+        #: runs they belong to re-decide their homes; the others keep theirs)
+        self.touched: list[np.ndarray] = []
         self.home_round = 0  # bumped whenever home spaces are re-decided (decide_homes)
         self._layout_version = -1
 
@@ -31,6 +34,7 @@ class Memberships:
     def add(self, space: np.ndarray, slot: np.ndarray, participation, legitimacy) -> None:
         """Append memberships (scalars broadcast)."""
         k = np.size(space)
+        self.touched.append(np.asarray(space, dtype=np.int64).reshape(-1))
         self.space = np.concatenate([self.space, np.asarray(space, dtype=np.int64)])
         self.slot = np.concatenate([self.slot, np.asarray(slot, dtype=np.int64)])
         self.participation = np.concatenate(
@@ -45,6 +49,7 @@ class Memberships:
         """Drop every membership where ``mask`` is False."""
         if mask.all():
             return
+        self.touched.append(self.space[~mask])
         self.space, self.slot = self.space[mask], self.slot[mask]
         self.participation, self.legitimacy = self.participation[mask], self.legitimacy[mask]
         self.version += 1
@@ -77,6 +82,7 @@ class Memberships:
         self.participation, self.legitimacy = self.participation[keep], self.legitimacy[keep]
         self.n_spaces = np.size(runs) * spaces_per_run
         self.n_slots = np.size(runs) * slots_per_run
+        self.touched = []
         self.version += 1
         self._layout_version = -1
 
@@ -124,6 +130,16 @@ class Memberships:
         home = np.full(self.n_slots, -1, dtype=np.int64)
         home[self.slot[top]] = top
         return home
+
+    def pair_of(self, slot: np.ndarray, space: np.ndarray) -> np.ndarray:
+        """The index of each (slot, space) membership, -1 where there is none."""
+        key = self.slot * self.n_spaces + self.space
+        order = np.argsort(key, kind="stable")
+        want = np.asarray(slot) * self.n_spaces + np.asarray(space)
+        at = np.minimum(np.searchsorted(key[order], want), max(key.size - 1, 0))
+        found = key.size > 0
+        hit = (key[order][at] == want) if found else np.zeros(want.shape, bool)
+        return np.where(hit, order[at] if found else -1, -1)
 
     def mask(self) -> np.ndarray:
         """A (S, N) bool array: who belongs to which space (for views and the baseline)."""

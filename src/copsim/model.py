@@ -66,8 +66,10 @@ class CoPModel(Readout, mesa.Model):
         self.params = params
         #: the run's seed for the keyed draws of the rules (copsim.draws): the seed
         #: given, or one drawn from Mesa's generator when none (or a Generator) is given
-        self.seed = seed if isinstance(seed, int | np.random.SeedSequence) else int(
-            self.rng.integers(2**63)
+        self.seed = (
+            seed
+            if isinstance(seed, int | np.random.SeedSequence)
+            else int(self.rng.integers(2**63))
         )
         self.ensemble = Ensemble(
             params, [self.seed], keep_events=True, compact=False, every_period=True

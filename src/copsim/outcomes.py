@@ -168,9 +168,7 @@ def indices(
     novelty_value, novelty_judged = novelty
     peripheral, peripheral_judged = peripheral_contribution
     parts = np.stack([new_ways, novelty_value, kept, peripheral])
-    used = np.stack(
-        [np.ones_like(novelty_judged), novelty_judged, kept_judged, peripheral_judged]
-    )
+    used = np.stack([np.ones_like(novelty_judged), novelty_judged, kept_judged, peripheral_judged])
     cells = participants * dimensions
     volume = np.where(cells > 0, changed / np.maximum(cells, 1), 0.0)
     return {
@@ -190,8 +188,10 @@ def gmean(parts: np.ndarray, used: np.ndarray) -> np.ndarray:
     (0 if any used value is 0 or none is used)."""
     values = np.where(used, np.clip(parts, 0.0, 1.0), 1.0)
     count = used.sum(axis=0)
-    product = values[0] * values[1] * values[2] * values[3] if values.shape[0] == 4 else (
-        np.prod(values, axis=0)
+    product = (
+        values[0] * values[1] * values[2] * values[3]
+        if values.shape[0] == 4
+        else (np.prod(values, axis=0))
     )
     return np.where(count > 0, product ** (1.0 / np.maximum(count, 1)), 0.0)
 

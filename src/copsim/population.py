@@ -119,9 +119,7 @@ def _profile(params: Params, identity: np.ndarray, dim: str, table: dict) -> np.
     return lookup[identity[:, names.index(dim)]]
 
 
-def draw_resources(
-    c: Community, slots: np.ndarray, identity: np.ndarray, site: str
-) -> np.ndarray:
+def draw_resources(c: Community, slots: np.ndarray, identity: np.ndarray, site: str) -> np.ndarray:
     """Time, money, political capital in [0, 1]: structured by sector and role."""
     params = c.params
     structured = 0.5 * (

@@ -285,7 +285,9 @@ class Community:
         """A uniform per slot (every slot, or ``slots``: global indices)."""
         lay = self.layout
         if slots is None:
-            return self.draws.uniform(site, lay.slot_run, _local_range(lay.n_slots, lay.slots), round_)
+            return self.draws.uniform(
+                site, lay.slot_run, _local_range(lay.n_slots, lay.slots), round_
+            )
         return self.draws.uniform(site, lay.run_of_slots(slots), lay.local_slots(slots), round_)
 
     def u_cells(self, site: str, flat: np.ndarray | None = None, round_: int = 0) -> np.ndarray:
@@ -309,7 +311,10 @@ class Community:
         return self.draws.uniform(site, lay.run_of_spaces(spaces), lay.local_spaces(spaces), round_)
 
     def u_pairs(
-        self, site: str, space: np.ndarray | None = None, slot: np.ndarray | None = None,
+        self,
+        site: str,
+        space: np.ndarray | None = None,
+        slot: np.ndarray | None = None,
         round_: int = 0,
     ) -> np.ndarray:
         """A uniform per (space, slot) pair: the current memberships, or the pairs given."""
