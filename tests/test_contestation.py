@@ -87,9 +87,8 @@ def test_an_accepted_challenge_brings_the_challengers_knowledge_in():
 
 
 def test_an_accepted_outsider_joins_at_the_edge_and_is_drawn_to_the_core():
-    c = community(safety=1.0, contest_gap_weight=0.0, contest_support_periods=4)
+    c = community(safety=1.0, contest_gap_weight=0.0, contest_support_periods=4, seed=1)
     c.people.resources[0, 2] = 0.0  # only the outsider can challenge
-    c.rng = np.random.default_rng(1)
     contestation.step(c)
     joined = np.flatnonzero(c.members.slot == 2)
     assert joined.size == 1 and c.members.participation[joined[0]] == membership.NEWCOMER_START

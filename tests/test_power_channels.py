@@ -91,6 +91,13 @@ def test_receptiveness_channel_in_socialization(on):
 # ----------------------------------------------------------------------- voice
 
 
+def _keyed():
+    """Keyed draws for a 4 x 4 community (the outcome here does not depend on them)."""
+    from copsim.draws import Draws, Keyed, run_key
+
+    return Keyed(Draws([run_key(0)]), "test.learn", 16, 4)
+
+
 def test_converse_hears_each_partner_by_its_voice():
     beliefs = np.array([[1, 1, 1, 1], [-1, -1, -1, -1], [1, 1, 1, 1], [-1, -1, -1, -1]], np.int8)
     scores = np.array([4.0, -4.0, 4.0, -4.0])
@@ -98,7 +105,7 @@ def test_converse_hears_each_partner_by_its_voice():
     voice = np.array([[1.0, 1.0], [0.0, 10.0]])  # slot 1 does not hear 0; slot 3 hears 2 fully
     conflict, learned = conversation.converse(
         beliefs, scores, left, right, np.ones(2), np.zeros(2), np.zeros(2),
-        0.5, 0.0, np.ones(4), np.random.default_rng(0), voice=voice,
+        0.5, 0.0, np.ones(4), np.ones(2), _keyed(), voice=voice,
     )  # fmt: skip
     assert not conflict.any()
     assert learned[1] == 0 and (beliefs[1] == -1).all()  # not heard: nothing learned

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from copsim import CoPModel, Params
+from copsim.draws import run_key
 from copsim.initialization import build
 from copsim.params import ParamsError
 from copsim.submodels import conversation
@@ -29,8 +30,7 @@ def test_per_space_values_are_bounded():
 
 def test_alike_spaces_take_the_global_values_and_draw_nothing():
     p = Params(safety=0.3, permeability=0.7)
-    rng = np.random.default_rng(5)
-    c = build(p, rng)
+    c = build(p, [run_key(5)])
     assert c.spaces.safety == pytest.approx([0.3] * 3)
     assert c.spaces.permeability == pytest.approx([0.7] * 3)
     assert c.spaces.voice_norm is None
@@ -38,14 +38,14 @@ def test_alike_spaces_take_the_global_values_and_draw_nothing():
 
 def test_lists_set_each_space():
     p = Params(space_safety=[0.1, 0.5, 0.9], space_permeability=[0, 1, 0.5])
-    c = build(p, np.random.default_rng(0))
+    c = build(p, [run_key(0)])
     assert c.spaces.safety.tolist() == [0.1, 0.5, 0.9]
     assert c.spaces.permeability.tolist() == [0.0, 1.0, 0.5]
 
 
 def test_a_spread_draws_around_the_global_value():
     p = Params(n_spaces=200, safety=0.5, safety_spread=0.2, permeability_spread=0.4)
-    c = build(p, np.random.default_rng(1))
+    c = build(p, [run_key(1)])
     s = c.spaces.safety
     assert s.min() >= 0.3 - 1e-12 and s.max() <= 0.7 + 1e-12
     assert s.std() > 0.05  # they do differ
@@ -137,7 +137,7 @@ def test_role_play_mixing_pairs_across_identities_while_it_lasts():
 def test_mixed_pairs_fold_the_identity_order():
     code = np.array([0, 0, 0, 1, 1, 1, 2, 2])
     left, right = conversation.mixed_pairs(
-        np.zeros(8, np.int64), code, np.ones(8, bool), np.random.default_rng(0)
+        np.zeros(8, np.int64), code, np.ones(8, bool), np.random.default_rng(0).random(8), 8, 3
     )
     assert left.size == 4 and (code[left] != code[right]).all()
 

@@ -85,8 +85,9 @@ def test_chunks_cover_every_run_once_and_depend_only_on_the_config():
     runs = [r for c in range(d.n_chunks) for r in d.chunk_runs(c)]
     assert runs == list(range(14)) and d.n_chunks == 5
     assert [t.run for t in d.chunk_task(4).runs] == [12, 13]
-    assert auto_chunk_size(1) == 1 and auto_chunk_size(1000) == 10
-    assert auto_chunk_size(10**7) == 100
+    # chunks run as ensembles: at least 64 runs (or all), about 100 chunks, at most 1,000
+    assert auto_chunk_size(1) == 1 and auto_chunk_size(1000) == 64
+    assert auto_chunk_size(30_000) == 300 and auto_chunk_size(10**7) == 1000
     assert (
         d.fingerprint()
         == design_of(
