@@ -332,12 +332,12 @@ def test_empty_identity_dimensions_is_caught_by_validation_at_its_line(tmp_path,
 
 
 def test_a_sweep_whose_runs_all_fail_exits_nonzero(small, capsys, monkeypatch):
-    from copsim.model import CoPModel
+    from copsim.ensemble import Ensemble
 
     def broken(self):
         raise RuntimeError("broken on purpose")
 
-    monkeypatch.setattr(CoPModel, "step", broken)
+    monkeypatch.setattr(Ensemble, "step", broken)  # the sweep's runs go through ensembles
     code, out, err = cli(["sweep", small, "--workers", "1", "--no-progress"], capsys)
     assert code == 1
     assert "failed runs: 2" in out and "all 2 runs failed" in err

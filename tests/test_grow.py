@@ -28,6 +28,7 @@ replicates: {replicates}
 seed: 11
 steps: 10
 stop: horizon
+chunk_size: 2  # small chunks, so a sweep can stop part way (max_chunks)
 model: copsim.model:CoPModel
 record:
   steps_every: 5
@@ -164,6 +165,7 @@ replicates: 1
 seed: 5
 steps: 5
 stop: horizon
+chunk_size: 2  # small chunks, so a sweep can stop part way (max_chunks)
 model: copsim.model:CoPModel
 output: {out}
 """
