@@ -119,6 +119,7 @@ def test_role_play_mixing_pairs_across_identities_while_it_lasts():
         role_play=True,
         role_play_start=0,
         role_play_duration=5,
+        withdrawal=0.0,  # a first-period conflict must not keep anyone from the second
     )
     for seed in range(5):
         plain = hand_built(seed=seed, **kw)
@@ -129,7 +130,7 @@ def test_role_play_mixing_pairs_across_identities_while_it_lasts():
         mixed.period.action_scores = np.zeros(4)
         conversation.step(mixed)
         assert all((a < 2) != (b < 2) for a, b in pairs_of(mixed))  # every pair crosses
-        mixed.step = 5  # role play is over: the principle again
+        mixed.step = mixed.draws.step = 5  # role play is over: the principle again
         conversation.step(mixed)
         assert pairs_of(mixed) == [(0, 1), (2, 3)]
 
