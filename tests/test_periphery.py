@@ -121,14 +121,20 @@ def test_without_the_agenda_channel_the_founding_agenda_is_the_plain_mean():
 
 
 def test_start_rank_by_switch():
+    from copsim.draws import run_key
+    from copsim.initialization import build
+
+    def community(**values):  # start_rank reads the (shared) asymmetry from a community
+        return build(Params(**values), [run_key(0)])
+
     rank = np.linspace(0.0, 1.0, 5)
-    unscaled = Params(start_by_power_scaled=False)
+    unscaled = community(start_by_power_scaled=False)
     assert start_rank(unscaled, rank) is rank  # unscaled: the rank, whatever the asymmetry
-    flat = start_rank(Params(power_in_start=False), rank)
+    flat = start_rank(community(power_in_start=False), rank)
     assert flat == pytest.approx(np.full(5, 0.5))
-    at_zero = start_rank(Params(start_by_power_scaled=True, power_asymmetry=0.0), rank)
+    at_zero = start_rank(community(start_by_power_scaled=True, power_asymmetry=0.0), rank)
     assert at_zero == pytest.approx(np.full(5, 0.5))
-    at_three = start_rank(Params(start_by_power_scaled=True, power_asymmetry=3.0), rank)
+    at_three = start_rank(community(start_by_power_scaled=True, power_asymmetry=3.0), rank)
     assert at_three == pytest.approx(0.75 * rank + 0.125)
 
 
