@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_model import export_src  # noqa: E402
+from bench_model import export_src, measure  # noqa: E402
 
 
 def one_by_one(n: int, runs: int) -> dict[str, float]:
@@ -60,22 +60,9 @@ def ensembles(n: int, runs: int) -> dict[str, float]:
 
 
 def large(n: int, steps: int = 20) -> dict[str, float]:
-    """Agent-steps per CPU second of one community of ``n`` practitioners."""
-    from copsim import CoPModel, Params
-
-    model = CoPModel(Params(n_practitioners=n, n_spaces=20, max_steps=steps + 1), rng=1)
-    model.step()  # warm-up
-    agents = 0
-    t0 = time.process_time()
-    for _ in range(steps):
-        agents += int(model.present.sum())
-        model.step()
-    elapsed = time.process_time() - t0
-    return {
-        "agent_steps_per_s": agents / elapsed,
-        "ms_per_step": 1000 * elapsed / steps,
-        "peak_mb": _peak_mb(),
-    }
+    """Agent-steps per CPU second of one community of ``n`` practitioners (20 spaces),
+    timed as ``bench_model.py`` times it."""
+    return measure(n, spaces=20, steps=steps)
 
 
 def _rate(runs: int, seconds: float) -> dict[str, float]:
@@ -122,7 +109,7 @@ def main() -> None:
                 )
                 print(
                     f"{name:>10}: {best['agent_steps_per_s']:>12,.0f} agent-steps/s "
-                    f"{best['ms_per_step']:8.2f} ms/step  peak {best['peak_mb']:.0f} MB"
+                    f"{best['step_ms']:8.2f} ms/step  peak {best['peak_mb']:.0f} MB"
                 )
             return
         print("default community, 100 steps, one core; best of", args.repeat, "fresh processes")
