@@ -22,6 +22,7 @@ at a time, so only the run that raises is recorded as failed).
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -368,8 +369,6 @@ def _run_part(
         return ens.run().results()
     except Exception:
         if len(part) == 1:
-            import traceback
-
             return [_failed(traceback.format_exc(limit=-6))]
         return [r for i in part for r in _run_part(params, seeds, [i], keep_history)]
 

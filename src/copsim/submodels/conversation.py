@@ -337,33 +337,6 @@ def pairs(c: Community, home: np.ndarray, attend: np.ndarray) -> tuple[np.ndarra
     )  # fmt: skip
 
 
-def power_weights(c: Community) -> np.ndarray:
-    """Per slot: (power / mean power of those present in its run) ** asymmetry, 0 if
-    absent: ``Derived.power_weights``, with the exponent given per element.
-
-    numpy computes ``x ** 2.0`` and ``x ** 0.5`` with a scalar exponent by a faster
-    rule (a square, a square root) than with an array of exponents, which differ in
-    the last bit; a run alone (a scalar asymmetry) and in an ensemble whose runs
-    differ (one per slot) must use the same rule.
-    """
-    people, lay = c.people, c.layout
-    mean = lay.to_slots(lay.mean(people.power, people.present, empty=1.0))
-    exponent = np.full(lay.n_slots, c.at_slots("power_asymmetry"), dtype=np.float64)
-    return np.where(people.present, (people.power / mean) ** exponent, 0.0)
-
-
-def receptiveness(
-    c: Community, power_matters: bool = True, w: np.ndarray | None = None
-) -> np.ndarray:
-    """How open each practitioner is to learning: min(1, 1 / power weight), or 1 for
-    everyone with ``power_matters`` False (``Derived.receptiveness``, from
-    :func:`power_weights`, or the weights ``w`` already computed)."""
-    if not power_matters:
-        return np.ones(c.layout.n_slots)
-    w = power_weights(c) if w is None else w
-    return np.minimum(1.0, 1.0 / np.maximum(w, 1e-12))
-
-
 def voice_of(
     c: Community,
     left: np.ndarray,
@@ -373,18 +346,10 @@ def voice_of(
 ) -> np.ndarray:
     """(2, pairs): how much each member is heard by its partner, the partner's power
     weight w (w ** norm in a space with its own voice norm): [w_right, w_left]."""
-    w = power_weights(c) if w is None else w
+    w = c.derived.power_weights() if w is None else w
     heard = np.stack([w[right], w[left]])
     norm = c.spaces.voice_norm
     return heard if norm is None else heard ** norm[space]
-
-
-def felt_factor(c: Community, slots: np.ndarray) -> float | np.ndarray:
-    """Role play's multiplier on felt difference for the runs of ``slots`` (1 when
-    role play is off): ``role_play_identity_weight``, which may differ by run."""
-    if not role_play.active(c):
-        return 1.0
-    return c.at_slots("role_play_identity_weight", slots)
 
 
 def step(c: Community) -> None:
@@ -394,8 +359,8 @@ def step(c: Community) -> None:
     left, right = pairs(c, home, attend)
     run = lay.run_of_slots(left)
     distance = identity_distance(people.identity, left, right)
-    felt = distance * felt_factor(c, left)
-    w = power_weights(c) if p.power_in_voice or p.power_in_receptiveness else None
+    felt = distance * role_play.factor(c, "slots", left)
+    w = c.derived.power_weights()
     space = home[left]
     safety = c.spaces.safety[space]
     if p.organizing_across_spaces:  # a meeting of two spaces' members
@@ -410,7 +375,7 @@ def step(c: Community) -> None:
         felt,
         c.at_slots("conversation_rate", left),
         c.at_slots("diversity_gain", left),
-        receptiveness(c, p.power_in_receptiveness, w),
+        c.derived.receptiveness(p.power_in_receptiveness),
         c.u_slots("conversation.conflict", left),
         c.keyed("conversation.learn"),
         voice=voice_of(c, left, right, space, w) if p.power_in_voice else None,

@@ -48,7 +48,7 @@ import numpy as np
 
 from copsim import knowledge as kn
 from copsim import population as pop
-from copsim.submodels import conversation, grand_plan
+from copsim.submodels import grand_plan
 
 if TYPE_CHECKING:
     from copsim.state import Community
@@ -84,7 +84,7 @@ def vote_power(c: Community) -> np.ndarray:
     """Per membership: the power weight its vote carries, w_i, or w_i ** norm_s
     where the space has its own voice norm."""
     mb = c.members
-    power_w = conversation.power_weights(c)[mb.slot]
+    power_w = c.derived.power_weights()[mb.slot]
     norm = c.spaces.voice_norm
     if norm is None:
         return power_w

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from copsim import knowledge as kn
-from copsim.submodels import conversation, role_play
+from copsim.submodels import role_play
 
 if TYPE_CHECKING:
     from copsim.state import Community
@@ -46,7 +46,7 @@ def step(c: Community) -> None:
     newcomer = people.tenure < NEWCOMER_TENURE
     pressure = 1.0 + c.at_slots("newcomer_pressure") * c.spaces.rigidity[home] * newcomer
     rates = people.socialization_rates * d.home_participation(pair) * pressure
-    rates *= conversation.receptiveness(c, c.params.power_in_receptiveness)
+    rates *= c.derived.receptiveness(c.params.power_in_receptiveness)
     if role_play.active(c):  # out of role, members explore rather than conform
         rates *= c.at_slots("role_play_identity_weight")
     rates = np.clip(rates * people.present, 0.0, 1.0)
