@@ -196,7 +196,9 @@ def outcomes_of(model: Any, new: bool) -> dict[str, float]:
         "excluded_inclusion_mean": float(np.mean(series["excluded_inclusion"][1:]))
         if "excluded_inclusion" in series
         else math.nan,
-        "challenger_inclusion": led.ever_included / led.ever if led and led.ever else math.nan,
+        "challenger_inclusion": led.ever_included[0] / led.ever[0]
+        if led and led.ever[0]
+        else math.nan,  # the model is an ensemble of one: its run is index 0
         "contests": record["contests"],
     }
     return {k: float(v) for k, v in values.items()}

@@ -204,7 +204,8 @@ def drift_only(mode: str, seeds: range, periods: int) -> tuple[float, float, flo
     for seed in seeds:
         c = CoPModel(Params(purpose_drift_mode=mode), rng=seed).community
         first = c.people.purpose.copy()
-        for _ in range(periods):
+        for period in range(1, periods + 1):
+            c.draws.step = period  # each period has its own keyed draws
             agendas.step(c)
         start.append(mean_cosine(first))
         end.append(mean_cosine(c.people.purpose))

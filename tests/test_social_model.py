@@ -172,10 +172,15 @@ def test_champions_leave_first():
 
 
 def test_grand_plan_pulls_repertoires_toward_the_expert():
-    model = CoPModel(Params(**SMALL, grand_plan=True, conditionality=1.0), rng=4).run()
-    codified = ~model.tacit
-    agree = (model.codes[:, codified] == grand_plan.expert_view(model.community)[codified]).mean()
-    assert agree > 0.8
+    """Over 8 seeds, codes on codified dimensions agree with the expert's view in
+    more than 80% of cells on average (every space's votes are replaced)."""
+    agree = []
+    for seed in range(8):
+        model = CoPModel(Params(**SMALL, grand_plan=True, conditionality=1.0), rng=seed).run()
+        codified = ~model.tacit
+        view = grand_plan.expert_view(model.community)[0]  # the one run's (m,) view
+        agree.append((model.codes[:, codified] == view[codified]).mean())
+    assert np.mean(agree) > 0.8
 
 
 def test_tacit_dimensions_never_enter_repertoires_but_are_learned():
