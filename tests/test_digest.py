@@ -112,14 +112,14 @@ def full_digest() -> dict[str, str]:
 
 
 EXPECTED: dict[str, str] = {
-    "march1991": "0af68768df6f98a4",
-    "bindura_eag": "510423a2f4dd299f",
-    "north_south_partnership": "da09675d9149b631",
-    "ogp_workshop": "7ff12e42142e6916",
-    "default": "4b7672c995f43bea",
-    "all_switches": "0f26bdb773de4960",
-    "delay_self_funded": "3371728e203bdf18",
-    "no_social_switches": "d9ecafe7102b6043",
+    "march1991": "43f575995c365251",
+    "bindura_eag": "978e0168896c0e63",
+    "north_south_partnership": "9274980ccaf44d90",
+    "ogp_workshop": "ec9360a57e6a5fb3",
+    "default": "e5c5e58ea67a2ff2",
+    "all_switches": "ef947086a62a52d0",
+    "delay_self_funded": "6f2632abd8306564",
+    "no_social_switches": "fa2764f59194d08e",
     "march_batch": "35ba1ab93566ef21",
 }
 

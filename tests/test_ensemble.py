@@ -57,6 +57,37 @@ def test_runs_alone_equal_runs_in_ensembles_of_every_size_and_mix():
         assert same(series, result.history)
 
 
+def test_records_taken_only_at_the_stop_equal_records_taken_every_period():
+    """The sweep keeps no history, so measures are taken only when a run stops; no
+    measure may change state, or the outcome would depend on how often it was
+    taken.  Runs with every mechanism on, a shock and turnover, in ensembles
+    without history, equal the same runs alone in ``CoPModel`` (measured every
+    period)."""
+    base = Params(**SMALL).replace(max_steps=25)
+    switches = base.replace(
+        turnover_rate=0.03,
+        turbulence_rate=0.01,
+        tacit_share=0.2,
+        shock_kind="stop",
+        shock_time=10,
+        grand_plan=True,
+        conditionality=0.8,
+        champions_leave=True,
+        conversation_as_data=True,
+        role_play=True,
+        role_play_start=3,
+        role_play_duration=8,
+        lpp_trajectory=True,
+        resource_budgets=True,
+    )
+    mix = [base, switches, switches.replace(power_asymmetry=2.5), base.replace(exit_rate=0.3)]
+    seeds = [31, 32, 33, 34]
+    got = run_ensembles(mix, seeds, size=4, keep_history=False)
+    for p, s, result in zip(mix, seeds, got, strict=True):
+        assert result.history is None
+        assert same(alone(p, s)[0], result.outcomes)
+
+
 def test_compaction_drops_finished_runs_without_changing_the_others():
     # half the runs dissolve fast (everyone leaves), the rest run to the horizon
     base = Params(**SMALL)
