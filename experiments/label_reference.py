@@ -2,7 +2,7 @@
 
 Usage::
 
-    python experiments/label_reference.py --seeds 400 [--workers W] [--out docs]
+    python experiments/label_reference.py --seeds 400 [--out docs]
 
 Runs the default community with its social forces switched off
 (``copsim.outcomes.NEUTRAL_REFERENCE``) on ``--seeds`` seeds and prints the
@@ -13,16 +13,14 @@ the default community itself on as many seeds and prints the share of runs per
 label when the thresholds move (reference percentiles 5/10/20 for
 expansiveness, 80/90/95 for defensiveness).  With ``--out`` it writes
 ``label_reference.csv`` (the thresholds) and ``label_sensitivity.csv`` (the
-shares) there.  Seeds are ``child_seed(ROOT, arm, i)``; results do not depend on
-``--workers``.
+shares) there.  Seeds are ``child_seed(ROOT, arm, i)``; the runs go through the
+ensemble engine (a few seconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -41,23 +39,19 @@ ROOT = 20261202
 ARMS = {"neutral": outcomes.NEUTRAL_REFERENCE, "default": {}}
 
 
-def one_run(arm: str, i: int) -> dict:
-    """Final indices of replicate ``i`` of an arm."""
-    from copsim import CoPModel, Params
+def run(seeds: int) -> pd.DataFrame:
+    """Final indices of every replicate of both arms, each arm run as ensembles."""
+    from copsim import Params
+    from copsim.ensemble import run_ensembles
 
-    model = CoPModel(Params(**ARMS[arm]), rng=child_seed(ROOT, list(ARMS).index(arm), i)).run()
-    m = model.metrics
     keep = ("expansiveness", "defensiveness", "members", "spaces_alive")
-    return {"arm": arm, "replicate": i, **{k: m[k] for k in keep}}
-
-
-def run(seeds: int, workers: int) -> pd.DataFrame:
-    jobs = [(arm, i) for arm in ARMS for i in range(seeds)]
-    if workers <= 1:
-        rows = [one_run(*job) for job in jobs]
-    else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            rows = list(pool.map(one_run, *zip(*jobs, strict=True), chunksize=8))
+    rows = []
+    for a, (arm, overrides) in enumerate(ARMS.items()):
+        chosen = [child_seed(ROOT, a, i) for i in range(seeds)]
+        for i, result in enumerate(run_ensembles(Params(**overrides), chosen)):
+            if result.error:
+                raise RuntimeError(f"{arm} replicate {i} failed: {result.error}")
+            rows.append({"arm": arm, "replicate": i, **{k: result.outcomes[k] for k in keep}})
     return pd.DataFrame(rows)
 
 
@@ -101,10 +95,9 @@ def sensitivity(runs: pd.DataFrame, neutral: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=400)
-    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    runs = run(args.seeds, args.workers)
+    runs = run(args.seeds)
     neutral = runs[runs["arm"] == "neutral"]
     default = runs[runs["arm"] == "default"]
     found = thresholds(neutral)
