@@ -48,7 +48,7 @@ def run(seeds: int) -> pd.DataFrame:
     rows = []
     for a, (arm, overrides) in enumerate(ARMS.items()):
         chosen = [child_seed(ROOT, a, i) for i in range(seeds)]
-        for i, result in enumerate(run_ensembles(Params(**overrides), chosen)):
+        for i, result in enumerate(run_ensembles([Params(**overrides)] * seeds, chosen)):
             if result.error:
                 raise RuntimeError(f"{arm} replicate {i} failed: {result.error}")
             rows.append({"arm": arm, "replicate": i, **{k: result.outcomes[k] for k in keep}})

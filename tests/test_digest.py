@@ -112,14 +112,14 @@ def full_digest() -> dict[str, str]:
 
 
 EXPECTED: dict[str, str] = {
-    "march1991": "43f575995c365251",
-    "bindura_eag": "978e0168896c0e63",
-    "north_south_partnership": "9274980ccaf44d90",
-    "ogp_workshop": "ec9360a57e6a5fb3",
-    "default": "e5c5e58ea67a2ff2",
-    "all_switches": "ef947086a62a52d0",
-    "delay_self_funded": "6f2632abd8306564",
-    "no_social_switches": "fa2764f59194d08e",
+    "march1991": "e89e26aa8832526f",
+    "bindura_eag": "628492c21a681731",
+    "north_south_partnership": "3dc2891cd233bb2b",
+    "ogp_workshop": "6ccedd9d46794063",
+    "default": "d7374db04f6e63c3",
+    "all_switches": "8f18addb2e581455",
+    "delay_self_funded": "b4dc996c25321073",
+    "no_social_switches": "2b9d8ae133e276b9",
     "march_batch": "35ba1ab93566ef21",
 }
 
