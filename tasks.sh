@@ -50,7 +50,7 @@ case "$cmd" in
   main)
     setup all
     if [ -f src/copsim/cli.py ]; then
-      # the headline study: ~500 runs on all cores (a few minutes on 2), then report.html;
+      # the headline study: 4,800 runs on all cores (about a minute on 2), then report.html;
       # it prints where the results and the report are. Re-running skips finished runs.
       "$VENV/bin/copsim" sweep configs/power_x_funding.yaml --report "$@"
     else
