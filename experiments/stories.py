@@ -61,6 +61,7 @@ except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from copsim.facts import paired_difference
+from copsim.files import atomic_write
 from copsim.params import Params
 from copsim.seeds import child_seed
 
@@ -312,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> pd.DataFrame:
             old = pd.read_csv(args.out)
             keep = ~(old["story"].isin(stories) & (old["model"] == ("new" if args.new else "old")))
             table = pd.concat([old[keep], table], ignore_index=True)
-        table.to_csv(args.out, index=False, float_format="%.4f")
+        atomic_write(args.out, lambda p: table.to_csv(p, index=False, float_format="%.4f"))
         print(f"wrote {args.out}")
     return table
 

@@ -8,7 +8,6 @@ from copsim import CoPModel, Params, Practitioner
 from copsim.ensemble import Ensemble
 from copsim.march import MarchSetting, run_batch
 
-
 #: Runs per side of the distributional comparison below.
 MARCH_RUNS = 400
 
