@@ -51,6 +51,67 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+#: Elements hashed per block: small enough that a block's two uint64 work arrays
+#: stay in a core's L2 cache, large enough that numpy's per-call cost is negligible.
+#: Blocking changes no bit (every operation is elementwise).
+_BLOCK = 16384
+
+
+def _as_words(block: np.ndarray, out: np.ndarray) -> None:
+    out[...] = block
+
+
+def _as_unit(block: np.ndarray, out: np.ndarray) -> None:
+    """The top 53 bits as a float in [0, 1): exact (an integer below 2**53 times a power of 2)."""
+    block >>= _S11
+    np.multiply(block, _TO_UNIT, out=out, casting="unsafe")
+
+
+def _hash(base: np.ndarray, run, element: np.ndarray, finish) -> np.ndarray:
+    """``mix(element * golden + base[run])`` per element, finished by ``finish``.
+
+    The same arithmetic as hashing the whole array at once, done block by block in
+    two reused work arrays: the whole-array form allocated a fresh temporary for
+    every one of its dozen passes, which at a million elements cost more than the
+    arithmetic (page faults and cache misses).
+    """
+    n = element.size
+    out = np.empty(element.shape, np.uint64 if finish is _as_words else np.float64)
+    flat_out, flat_element = out.reshape(-1), element.reshape(-1)
+    scalar_run = np.ndim(run) == 0
+    if not scalar_run:
+        run = np.asarray(run).reshape(-1)
+    x = np.empty(min(n, _BLOCK), np.uint64)
+    tmp = np.empty_like(x)
+    with np.errstate(over="ignore"):
+        for start in range(0, n, _BLOCK):
+            stop = min(n, start + _BLOCK)
+            xs, ts = x[: stop - start], tmp[: stop - start]
+            np.copyto(xs, flat_element[start:stop], casting="unsafe")
+            xs *= _GOLDEN
+            if scalar_run:
+                xs += base[int(run)]
+            else:
+                np.take(base, run[start:stop], out=ts)
+                xs += ts
+            _mix_with(xs, ts)
+            finish(xs, flat_out[start:stop])
+    return out
+
+
+def _mix_with(x: np.ndarray, tmp: np.ndarray) -> None:
+    """splitmix64's finalizer in place, with ``tmp`` as the shift buffer (same bits as
+    :func:`_mix`)."""
+    np.right_shift(x, _S30, out=tmp)
+    x ^= tmp
+    x *= _M1
+    np.right_shift(x, _S27, out=tmp)
+    x ^= tmp
+    x *= _M2
+    np.right_shift(x, _S31, out=tmp)
+    x ^= tmp
+
+
 @cache
 def site_id(name: str) -> int:
     """A fixed 64-bit number for a draw site's name (the same on every machine)."""
@@ -95,16 +156,11 @@ class Draws:
 
     def words(self, site: str, run: np.ndarray | int, element: np.ndarray, round_: int = 0):
         """64 random bits per element: hash(base of its run, element)."""
-        base = self.bases(site, round_)
-        element = np.asarray(element)
-        x = element.astype(np.uint64) * _GOLDEN
-        x += base[run] if np.ndim(run) else base[int(run)]
-        return _mix(x)
+        return _hash(self.bases(site, round_), run, np.asarray(element), _as_words)
 
     def uniform(self, site: str, run, element, round_: int = 0) -> np.ndarray:
         """Uniforms in [0, 1) (53-bit resolution)."""
-        w = self.words(site, run, element, round_)
-        return (w >> _S11).astype(np.float64) * _TO_UNIT
+        return _hash(self.bases(site, round_), run, np.asarray(element), _as_unit)
 
     def bernoulli(self, site: str, p, run, element, round_: int = 0) -> np.ndarray:
         """True with probability ``p`` (scalar or one per element)."""
@@ -167,8 +223,8 @@ class Keyed:
 
     def uniform_at(self, flat: np.ndarray) -> np.ndarray:
         """A uniform for each flat index."""
-        flat = np.asarray(flat, dtype=np.int64)
-        return self.draws.uniform(self.site, flat // self.per_run, flat % self.per_run, self.round_)
+        run, local = np.divmod(np.asarray(flat, dtype=np.int64), self.per_run)
+        return self.draws.uniform(self.site, run, local, self.round_)
 
     def bits_rows(self, n_rows: int, width: int) -> np.ndarray:
         """(n_rows, width) fair bits, rows counted through the runs."""

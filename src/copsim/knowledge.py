@@ -187,7 +187,11 @@ def socialize(
         return 0
     rate = np.asarray(rate, dtype=np.float64)
     if isinstance(rng, Keyed):  # the social model: a keyed uniform per candidate cell
-        hit = rng.uniform_at(candidates) < _at(rate, beliefs.shape, candidates)
+        chance = _at(rate, beliefs.shape, candidates)
+        if np.ndim(chance):  # a cell whose rate is 0 cannot move (u >= 0): skip its hash
+            live = chance > 0
+            candidates, chance = candidates[live], chance[live]
+        hit = rng.uniform_at(candidates) < chance
     elif (
         rate.ndim == beliefs.ndim
         and rate.shape[-1] == 1

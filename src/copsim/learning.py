@@ -157,9 +157,10 @@ def transitions(
     at_view = now == view
 
     def per_run(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(run, weights=np.count_nonzero(mask, axis=1), minlength=runs).astype(
-            np.int64
-        )
+        # row counts by einsum over the bytes: exact, and a few times faster than
+        # count_nonzero(axis=1) on short rows (this runs every recorded period)
+        rows = np.einsum("ij->i", mask.view(np.uint8), dtype=np.int32, casting="unsafe")
+        return np.bincount(run, weights=rows, minlength=runs).astype(np.int64)
 
     return Transitions(
         headroom=per_run(headroom),
