@@ -157,12 +157,14 @@ def drift(c: Community) -> None:
     if np.ndim(d) == 0:
         if d <= 0:
             return
-        slots = np.arange(c.layout.n_slots)
+        moving = c.people.present
     else:
-        moving = c.layout.to_slots(np.asarray(d) > 0)
-        if not moving.any():
-            return
-        slots = np.flatnonzero(moving)
+        moving = c.layout.to_slots(np.asarray(d) > 0) & c.people.present
+    # an empty slot's purpose is never read: a newcomer arrives with a fresh one
+    # (People.arrive), so only those present drift (their draws are keyed by slot)
+    slots = np.flatnonzero(moving)
+    if slots.size == 0:
+        return
     moved = wander(c, slots) if c.params.purpose_drift_mode == "wander" else mix(c, slots)
     if slots.size == c.layout.n_slots:
         c.people.set_purpose(moved)
