@@ -236,3 +236,31 @@ def test_wander_walks_around_the_own_purpose_set_on_arrival():
     expected = np.exp(0.9 * np.log(0.5) + 0.1 * np.log([0.25, 0.75]))
     assert c.people.purpose[1] == pytest.approx(expected / expected.sum(), abs=0.01)
     assert c.people.purpose.sum(axis=1) == pytest.approx([1.0, 1.0])
+
+
+@pytest.mark.parametrize("mode", ["wander", "mix"])
+def test_an_empty_slots_purpose_is_never_read(monkeypatch, mode):
+    """Purposes drift only for those present: an empty place's purpose is replaced
+    when a newcomer arrives, so scrambling every empty place's purpose after each
+    drift changes no outcome (the drift may skip empty places)."""
+    params = Params(
+        n_practitioners=30, max_steps=40, purpose_drift=0.1, purpose_drift_mode=mode,
+        turnover_rate=0.05, exit_rate=0.05,
+    )  # fmt: skip
+    plain = CoPModel(params, rng=7)
+    plain.run_model()
+    drift = agendas.drift
+    junk = np.random.default_rng(0)
+
+    def drift_then_scramble(c):
+        drift(c)
+        empty = ~c.people.present
+        noise = junk.random((int(empty.sum()), c.people.purpose.shape[1]))
+        c.people.purpose[empty] = noise / noise.sum(axis=1, keepdims=True)
+        c.people.purpose_version += 1
+
+    monkeypatch.setattr(agendas, "drift", drift_then_scramble)
+    scrambled = CoPModel(params, rng=7)
+    scrambled.run_model()
+    assert int((~scrambled.community.people.present).sum()) > 0  # there were empty places
+    assert scrambled.outcomes() == plain.outcomes()
