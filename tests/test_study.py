@@ -11,6 +11,7 @@ way, on a tiny sweep of ``configs/power_x_funding.yaml``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import yaml
 import copsim
 from copsim import analysis as an
 from copsim.cli import main
+from copsim.discovery import plot_feature_scores
 from copsim.params import ENSEMBLE_VARYING, Params
 from copsim.sweep.config import load_config
 from copsim.sweep.design import Design, design_size
@@ -31,6 +33,7 @@ pytest.importorskip("ema_workbench", reason="copsim discover needs the 'discover
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "configs" / "expansive_conditions.yaml"
 HEADLINE = ROOT / "configs" / "power_x_funding.yaml"
+SCRIPT = ROOT / "experiments" / "expansive_conditions.py"
 #: The levers of issue 14, as the parameters that carry them.
 LEVERS = {
     "power_asymmetry",
@@ -107,6 +110,26 @@ def test_tiny_study_runs_through_sweep_and_discover(tmp_path, capsys):
     assert (code == 0 and out.startswith("learning is expansive in ")) or (
         code == 1 and "so there is nothing to tell apart" in err
     )
+    # The study's figure and table script runs on it too.
+    figure, table = tmp_path / "study.png", tmp_path / "study.csv"
+    study_script().main([str(folder), "--figure", str(figure), "--table", str(table)])
+    rows = pd.read_csv(table)
+    shares = rows[rows["item"] == "share"]
+    assert list(shares["outcome"]) == ["expansive", "defensive", "stagnant", "dissolved"]
+    assert shares["density"].sum() == pytest.approx(1) and (shares["n"] == 60).all()
+    for outcome in set(rows.loc[rows["item"] == "box", "outcome"]):
+        scores = rows[(rows["outcome"] == outcome) & (rows["item"] == "feature_score")]
+        assert set(scores["factor"]) == LEVERS
+    if (rows["item"] == "box").any():
+        assert figure.stat().st_size > 10_000
+
+
+def study_script():
+    """experiments/expansive_conditions.py as a module."""
+    spec = importlib.util.spec_from_file_location("study_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_discover_works_on_the_headline_grid(tmp_path, capsys):
@@ -176,3 +199,13 @@ def test_terminal_tables_left_align_limits_and_leave_open_sides_blank():
     row = lines[box_head + 1]  # safety > 0.3: no upper limit, a blank, not None or nan
     assert row.split()[:4] == ["safety", "safety", ">", row.split()[3]]
     assert "None" not in row and "nan" not in row.lower() and len(row.split()) == 6
+
+
+def test_feature_score_bars_put_the_highest_on_top():
+    found = an.discover(_mostly_expansive(), "expansive", threshold=0.95)
+    fig = plot_feature_scores(found)
+    ax = fig.axes[0]
+    names = [tick.get_text() for tick in ax.get_yticklabels()]
+    widths = [bar.get_width() for bar in ax.patches]
+    assert names[-1] == "safety"  # the top bar (barh draws the first row at the bottom)
+    assert widths == sorted(widths) and sum(widths) == pytest.approx(1)

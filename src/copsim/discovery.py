@@ -1150,3 +1150,21 @@ def plot_tradeoff(result: Discovery, ax: Any = None) -> matplotlib.figure.Figure
     bar = fig.colorbar(points, ax=ax, ticks=range(top + 1))
     bar.set_label("restricted factors")
     return fig
+
+
+def plot_feature_scores(result: Discovery, ax: Any = None) -> matplotlib.figure.Figure:
+    """The extra-trees feature scores as horizontal bars, the highest on top.
+
+    The dotted line is the score every factor would get if none mattered more than
+    another (1 / number of factors): a bar well past it marks a factor the outcome
+    depends on; bars near it are what the trees give any factor by chance.
+    """
+    from copsim import analysis as an
+
+    fig, ax = an._axes(ax)
+    scores = result.feature_scores.sort_values("score", kind="stable")
+    ax.barh(scores["factor"], scores["score"], color="C0")
+    ax.axvline(1 / len(scores), color="0.5", linestyle=":", linewidth=1, label="all equal")
+    ax.set_xlabel("feature score (extra trees; the scores sum to 1)")
+    ax.legend(fontsize="small", loc="lower right")
+    return fig
