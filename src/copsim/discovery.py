@@ -469,9 +469,10 @@ class Box:
             {
                 "factor": [lim.factor for lim in self.limits],
                 "limit": [lim.text for lim in self.limits],
-                "low": [lim.low for lim in self.limits],
-                "high": [lim.high for lim in self.limits],
-                "quasi-p": [lim.quasi_p for lim in self.limits],
+                # floats with NaN for an open side (a column of None alone would print "None")
+                "low": pd.Series([lim.low for lim in self.limits], dtype="float64"),
+                "high": pd.Series([lim.high for lim in self.limits], dtype="float64"),
+                "quasi-p": pd.Series([lim.quasi_p for lim in self.limits], dtype="float64"),
             }
         )
 
@@ -551,6 +552,14 @@ class Discovery:
         """One sentence: the base rate, the box, its density and coverage."""
         text = f"{self.overall} in {self.base_rate:.0%} of runs"
         box = self.box
+        if not box.limits and box.reached_threshold:
+            # The whole space is already as dense as asked: saying that no box raises
+            # the share would be false (peeling may well raise it), so say what happened.
+            return text + (
+                f", already at least the density asked for ({self.threshold:.0%}), so the "
+                "box is the whole space; ask for a higher density (threshold) to find where "
+                "it is more frequent still"
+            )
         if not box.limits:
             return text + (
                 f"; no box over {', '.join(self.factors)} makes it more frequent than that"
@@ -613,13 +622,36 @@ def _box_stats(box: Box) -> str:
     )
 
 
+def _terminal_table(frame: pd.DataFrame) -> str:
+    """A table for the terminal, with its text columns (and their headers) left-aligned.
+
+    pandas right-aligns every column; a box over many factors has limits of very
+    different lengths (one factor at the first peel, nine at the last), and
+    right-aligned they would start in a different place on every line.
+    """
+    renamed: dict[str, str] = {}
+    formatters: dict[str, Callable[[Any], str]] = {}
+    for name in frame.columns:
+        column = frame[name]
+        is_text = column.dtype == object or pd.api.types.is_string_dtype(column)
+        if not is_text or not all(isinstance(v, str) for v in column):
+            continue
+        width = max([len(str(name)), *(len(v) for v in column)])
+        renamed[name] = str(name).ljust(width)  # a header as wide as its column: flush left
+        formatters[renamed[name]] = lambda value, width=width: str(value).ljust(width)
+    text = frame.rename(columns=renamed).to_string(
+        index=False, na_rep="", float_format=lambda v: f"{v:.3g}", formatters=formatters
+    )
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
 def _render(result: Discovery, markdown: bool) -> str:
     from copsim.report import markdown_table
 
     def table(frame: pd.DataFrame) -> str:
         if markdown:
             return markdown_table(frame)
-        return frame.to_string(index=False, na_rep="", float_format=lambda v: f"{v:.3g}")
+        return _terminal_table(frame)
 
     def heading(text: str) -> str:
         return f"## {text}" if markdown else f"{text}:"
@@ -1117,4 +1149,22 @@ def plot_tradeoff(result: Discovery, ax: Any = None) -> matplotlib.figure.Figure
     ax.legend(fontsize="small", loc="lower left")
     bar = fig.colorbar(points, ax=ax, ticks=range(top + 1))
     bar.set_label("restricted factors")
+    return fig
+
+
+def plot_feature_scores(result: Discovery, ax: Any = None) -> matplotlib.figure.Figure:
+    """The extra-trees feature scores as horizontal bars, the highest on top.
+
+    The dotted line is the score every factor would get if none mattered more than
+    another (1 / number of factors): a bar well past it marks a factor the outcome
+    depends on; bars near it are what the trees give any factor by chance.
+    """
+    from copsim import analysis as an
+
+    fig, ax = an._axes(ax)
+    scores = result.feature_scores.sort_values("score", kind="stable")
+    ax.barh(scores["factor"], scores["score"], color="C0")
+    ax.axvline(1 / len(scores), color="0.5", linestyle=":", linewidth=1, label="all equal")
+    ax.set_xlabel("feature score (extra trees; the scores sum to 1)")
+    ax.legend(fontsize="small", loc="lower right")
     return fig
