@@ -60,6 +60,8 @@ except ImportError:  # pragma: no cover - Windows
 TABLES = ("steps", "agents", "runs")
 MANIFEST = "manifest.json"
 LOCK = ".copsim.lock"
+#: The per-cell replicate counts ``copsim sweep --target-ci`` added (copsim.sweep.replication).
+REPLICATION = "replication.json"
 #: What a manifest written by this version says it is.
 FORMAT = "copsim-results/2"
 #: Keys every copsim manifest has had, from the first version on.
@@ -69,7 +71,8 @@ ROW_GROUP_ROWS = 50_000
 _PART = re.compile(r"^(runs|steps|agents)-(\d+)\.parquet$")
 #: Temporary names :func:`copsim.files.atomic_write` gives copsim's own files.
 _TEMP = re.compile(
-    r"^\.(manifest\.json|(runs|steps|agents)\.parquet|(runs|steps|agents)-\d+\.parquet)"
+    r"^\.(manifest\.json|replication\.json|(runs|steps|agents)\.parquet"
+    r"|(runs|steps|agents)-\d+\.parquet)"
     r"\.[0-9a-f]{8}\.tmp$"
 )
 
@@ -464,12 +467,59 @@ class ResultStore:
 
     def unlisted_files(self) -> list[str]:
         """Files with the names copsim writes that its manifest does not list (not copsim's)."""
-        names = [f"{t}.parquet" for t in TABLES]
+        names = [f"{t}.parquet" for t in TABLES] + [REPLICATION]
         if self.parts.is_dir():
             names += [
                 f"parts/{p.name}" for p in sorted(self.parts.iterdir()) if _PART.match(p.name)
             ]
         return [rel for rel in names if (self.root / rel).exists() and rel not in self.files]
+
+    # ------------------------------------------------------------------ records
+    def write_record(self, rel: str, data: dict[str, Any]) -> None:
+        """Write a small JSON file of copsim's own, listed in the manifest before it is replaced.
+
+        The entry is marked pending, the file replaced atomically, then its size
+        and sha256 recorded: a kill in between leaves a pending entry and a whole
+        file (the old or the new one), which :meth:`read_record` accepts.
+        """
+        text = json.dumps(data, indent=2, default=str) + "\n"
+        blob = text.encode("utf-8")
+        self.files[rel] = {"pending": True}
+        self.write_manifest()
+        atomic_write(self.root / rel, lambda tmp: tmp.write_bytes(blob))
+        self.files[rel] = {"bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+        self._checked.pop(rel, None)
+        self.write_manifest()
+
+    def read_record(self, rel: str) -> dict[str, Any] | None:
+        """A JSON file :meth:`write_record` wrote, or ``None`` if the manifest lists none.
+
+        A pending entry (the writer was stopped) is read if the file is there:
+        it was replaced atomically, so it is whole (the caller checks that its
+        content makes sense).  A file that does not match
+        its recorded size and checksum, or is not a JSON object, is an error.
+        """
+        entry = self.files.get(rel)
+        path = self.root / rel
+        if entry is None:
+            return None
+        if entry.get("pending"):
+            if not path.is_file():
+                return None
+        else:
+            problem = self.check(rel)
+            if problem is not None:
+                raise ResultsError(f"{path} {problem}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ResultsError(f"{path} is not readable JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ResultsError(f"{path} is not a JSON object")
+        if entry.get("pending"):  # whole after all: it gets its checksum at the next write
+            size, digest = file_digest(path)
+            self.files[rel] = {"bytes": size, "sha256": digest}
+        return data
 
     # ------------------------------------------------------------------ parts
     def part_path(self, table: str, chunk: int) -> Path:
