@@ -223,6 +223,7 @@ def carry_over(
     manifest[CARRIED] = {"tables": carried, "runs": n_runs}
     manifest.update({key: old[key] for key in KEPT_ENTRIES if key in old})
     manifest["created"] = old.get("created", manifest["created"])
+    manifest["status"] = "partial"  # not "running": no sweep has started on the grown design yet
     manifest["grown"] = [
         *old.get("grown", []),
         {

@@ -70,6 +70,7 @@ class SweepSummary:
     n_runs: int
     skipped: int = 0
     executed: int = 0
+    chunks_run: int = 0
     failed: int = 0
     failed_total: int = 0
     complete: bool = False
@@ -456,7 +457,8 @@ def run_sweep(
                 summary.n_runs = design.n_runs
                 store = ResultStore(path)
                 if store.manifest.get("fingerprint") == design.fingerprint():
-                    done = len(store.done_chunks())
+                    complete = store.manifest.get("status") == "complete"
+                    done = design.n_chunks if complete else len(store.done_chunks())
         except (ResultsError, SweepError) as exc:
             summary.messages.append(f"note: {exc}")
         summary.messages.insert(0, describe_plan(cfg, design, path, done))
@@ -589,6 +591,7 @@ def _run_locked(
                     tables = carried.merge(design, task.index, tables)
                 store.write_chunk(task.index, tables)
                 summary.executed += len(statuses)
+                summary.chunks_run += 1
                 summary.failed += statuses.count("failed")
                 bar.update(len(statuses))
     except (KeyboardInterrupt, Terminated) as exc:
