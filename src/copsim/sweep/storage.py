@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from copsim.files import atomic_write
@@ -161,11 +162,12 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     if table.schema.remove_metadata().equals(schema):
         return table.replace_schema_metadata(None)
     columns = []
+    present = dict(zip(table.column_names, table.columns, strict=True))
     for f in schema:
-        if f.name not in table.column_names:
+        if f.name not in present:
             columns.append(pa.nulls(table.num_rows, f.type))
             continue
-        column = table.column(f.name)
+        column = present[f.name]
         columns.append(column if column.type.equals(f.type) else column.cast(f.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -683,19 +685,53 @@ class ResultStore:
     def _read_parts(
         self, name: str, categorical: Iterable[str], columns: list[str] | None
     ) -> pa.Table | None:
-        """A table merged in memory from the parts of the done chunks (``None`` if none)."""
+        """A table merged in memory from the parts of the done chunks (``None`` if none).
+
+        A folder that grew and has not finished also holds the runs it carried
+        over (``carried/``, see :mod:`copsim.sweep.grow`); those no done chunk
+        has taken in yet are read too, so every finished run is seen, in run order.
+        """
         files = [path for _, path in self.part_files(name)]
-        if not files:
+        carried = self._carried_rows(name)
+        if not files and carried is None:
             return None
-        schema = unified_schema([pq.read_schema(p) for p in files], categorical)
+        schemas = [pq.read_schema(p) for p in files]
+        schema = unified_schema(
+            schemas + ([carried.schema] if carried is not None else []), categorical
+        )
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
         names = [f.name for f in schema]
         parts = []
-        for path in files:
-            present = [n for n in names if n in pq.read_schema(path).names]
+        for path, own in zip(files, schemas, strict=True):
+            present = [n for n in names if n in set(own.names)]
             parts.append(conform(pq.read_table(path, columns=present), schema))
-        return pa.concat_tables(parts)
+        if carried is None:
+            return pa.concat_tables(parts)
+        parts.append(
+            conform(carried.select([n for n in names if n in carried.schema.names]), schema)
+        )
+        merged = pa.concat_tables(parts)
+        keys = [k for k in ("run", "step", "agent_id") if k in names]
+        return merged.sort_by([(k, "ascending") for k in keys]) if keys else merged
+
+    def _carried_rows(self, name: str) -> pa.Table | None:
+        """Carried-over rows of ``table`` whose runs are in no done chunk yet (``None``: none).
+
+        A carried table that is not whole is left out (a sweep names it and stops).
+        """
+        rel = ((self.manifest.get("carried") or {}).get("tables") or {}).get(name)
+        if rel is None or self.check(rel) is not None:
+            return None
+        done = [path for _, path in self.part_files("runs")]
+        table = pq.read_table(self.root / rel)
+        kind = table.schema.field("run").type
+        runs = [pq.read_table(p, columns=["run"]).column("run") for p in done]
+        covered = pa.concat_arrays(
+            [c.cast(kind).combine_chunks() for c in runs] or [pa.array([], kind)]
+        )
+        rows = table.filter(pc.invert(pc.is_in(table.column("run"), value_set=covered)))
+        return rows if rows.num_rows else None
 
     def _warn_damaged(self) -> None:
         """Name each damaged part once (missing ones are chunks a killed sweep never finished)."""
