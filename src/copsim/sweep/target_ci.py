@@ -190,7 +190,7 @@ class RoundPlan:
             if c.action == "raise":
                 out.append(f"{head}: {c.replicates} -> {c.new_replicates} replicates")
             elif c.action == "cap":
-                need = f"; about {c.needed} would reach it" if c.needed else ""
+                need = f"; about {c.needed} replicates would reach it" if c.needed else ""
                 out.append(f"{head}: at the cap of {self.cap} replicates{need}")
             else:
                 out.append(f"{head}: no run finished (see the error column of runs.parquet)")
@@ -302,10 +302,11 @@ class TargetSummary:
                 f"{added}, {self.n_runs} runs in all"
             )
         else:
+            wide = len(plan_.too_wide)
             lines.append(
-                f"target-ci not met: {len(plan_.too_wide)} of {len(plan_.cells)} cells are still "
-                f"wider than {self.target:g} on {', '.join(plan_.outcomes)}; {added}, "
-                f"{self.n_runs} runs in all:"
+                f"target-ci not met: {wide} of {len(plan_.cells)} cells "
+                f"{'is' if wide == 1 else 'are'} still wider than {self.target:g} on "
+                f"{', '.join(plan_.outcomes)}; {added}, {self.n_runs} runs in all:"
             )
             lines += plan_.lines()
             if self.status == "cap":
