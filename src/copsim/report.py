@@ -388,16 +388,22 @@ DEFAULT_TARGET_CI = 0.05
 
 
 def replication_outcomes(results: an.Results) -> list[str]:
-    """The outcomes whose precision the replication check reports: the config's
-    ``report.outcomes`` when it names them, else those of :data:`PREFERRED_OUTCOMES`
-    present (and numeric), else the headline outcomes."""
+    """The outcomes whose precision the replication check reports.
+
+    Those of the config's ``report.outcomes`` that are shares or indices on
+    [0, 1] (:func:`copsim.analysis.is_unit_interval`): one target half-width in
+    absolute units means the same for each of them, and nothing for a count
+    such as ``members`` (whose interval is in the tables).  Without such
+    outcomes, those of :data:`PREFERRED_OUTCOMES` present, else the headline ones.
+    """
     runs = results.runs
 
     def numeric(names: Any) -> list[str]:
         return [o for o in names or [] if o in runs and pd.api.types.is_numeric_dtype(runs[o])]
 
     hint = numeric((results.manifest.get("config", {}).get("report") or {}).get("outcomes"))
-    return hint or numeric(PREFERRED_OUTCOMES) or headline_outcomes(results)
+    bounded = [o for o in hint if an.is_unit_interval(o, runs[o])]
+    return bounded or numeric(PREFERRED_OUTCOMES) or headline_outcomes(results)
 
 
 def replication_factors(results: an.Results) -> list[str]:
