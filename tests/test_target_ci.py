@@ -15,7 +15,7 @@ from copsim.sweep.config import config_from_text
 from copsim.sweep.design import Design
 from copsim.sweep.replication import RecordRefused
 from copsim.sweep.runner import run_sweep
-from copsim.sweep.target_ci import run_target_ci
+from copsim.sweep.target_ci import TargetRefused, run_target_ci
 
 CONFIG = """\
 name: tci
@@ -242,6 +242,18 @@ def test_a_cap_below_the_replicates_or_without_target_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     line = capped.read_text().splitlines().index("  max_replicates: 2") + 1
     assert f"{capped}:{line}: report.max_replicates = 2: below replicates (3)" in err
+    assert not out.exists()
+
+
+def test_a_cap_beyond_the_run_limit_exits_2_and_bad_python_arguments_are_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    config = write_config(tmp_path, "huge", out)
+    assert main(["sweep", str(config), "--target-ci", "0.1", "--max-replicates", "300000"]) == 2
+    assert "could grow to 1,200,000 runs, beyond the limit" in capsys.readouterr().err
+    for target, cap in [(0, None), ("x", None), (True, None), (0.1, 2.5), (0.1, 1)]:
+        with pytest.raises(TargetRefused) as info:
+            run_target_ci(config, target, cap, workers=1, progress=False)
+        assert info.value.exit_code == 2
     assert not out.exists()
 
 

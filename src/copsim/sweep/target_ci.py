@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +83,9 @@ def settings(
     cap = max_replicates if max_replicates is not None else cfg.report.max_replicates
     if cap is None:
         cap = DEFAULT_CAP_FACTOR * cfg.replicates
-    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+    if isinstance(cap, bool) or not isinstance(cap, numbers.Integral) or cap < 1:
         raise TargetRefused(f"--max-replicates = {cap!r}: expected a whole number of at least 1")
+    cap = int(cap)
     if cap < cfg.replicates:
         raise TargetRefused(
             f"--max-replicates = {cap} is below the config's replicates ({cfg.replicates}): "
@@ -211,12 +213,11 @@ def assess(results: Any, design: Design, target: float, cap: int) -> RoundPlan:
     the table's rows are matched to the design's cells through the runs'
     ``point`` column, so two cells are never confused by how their values print.
     """
+    from copsim import analysis as an
     from copsim import report as rp
 
     table, outcomes, _ = rp.replication_table(results, target)
     by = rp.replication_factors(results)
-    from copsim import analysis as an
-
     runs = an.ok_runs(results.runs)  # a failed run may lack its parameter columns
     points = runs[["point", *by]].drop_duplicates("point")
     points = points.assign(cell=points["point"].astype("int64") // design.points_per_cell)
@@ -248,9 +249,14 @@ def assess(results: Any, design: Design, target: float, cap: int) -> RoundPlan:
         if cell not in plans:
             have = design.replicates_of_cell(cell)
             plans[cell] = CellPlan(
-                cell, design.cell_factors(cell), 0, have, dict.fromkeys(outcomes, math.nan),
-                "no runs", have,
-            )  # fmt: skip
+                cell=cell,
+                factors=design.cell_factors(cell),
+                n=0,
+                replicates=have,
+                widths=dict.fromkeys(outcomes, math.nan),
+                action="no runs",
+                new_replicates=have,
+            )
     return RoundPlan(target, cap, outcomes, list(plans.values()), design.points_per_cell)
 
 
@@ -374,15 +380,17 @@ def run_target_ci(
     summary = TargetSummary(path, target, cap)
     if dry_run:
         return _dry_run(config, design, path, summary, fresh)
+    options = {
+        "workers": workers,
+        "backend": backend,
+        "scheduler": scheduler,
+        "progress": progress,
+        "ensemble_size": ensemble_size,
+    }
     lock = FolderLock(path)
     lock.acquire()
     try:
-        _rounds(
-            config, design, path, lock, summary, on_round, max_chunks,
-            dict(workers=workers, backend=backend, scheduler=scheduler, progress=progress,
-                 ensemble_size=ensemble_size),
-            resume, fresh,
-        )  # fmt: skip
+        _rounds(config, design, summary, lock, options, resume, fresh, max_chunks, on_round)
     finally:
         lock.release()
     return summary
@@ -391,16 +399,20 @@ def run_target_ci(
 def _rounds(
     config: str | Path | ExperimentConfig,
     design: Design,
-    path: Path,
-    lock: FolderLock,
     summary: TargetSummary,
-    on_round: Callable[[str], None] | None,
-    max_chunks: int | None,
+    lock: FolderLock,
     options: dict[str, Any],
     resume: bool,
     fresh: bool,
+    max_chunks: int | None,
+    on_round: Callable[[str], None] | None,
 ) -> None:
-    """Sweep, measure, raise, record; until done (with the folder's lock held)."""
+    """Sweep, measure, raise, record; until done (with the folder's lock held).
+
+    ``options`` go to every :func:`~copsim.sweep.runner.run_sweep`; ``resume`` and
+    ``fresh`` to the first only.
+    """
+    path = summary.path
     budget = max_chunks
     first = True
     while True:
