@@ -270,7 +270,8 @@ def completeness(results: Results) -> Completeness:
 
 def cell_counts(results: Results) -> pd.DataFrame:
     """Runs per design point: ``point``, the factor values, ``n`` (finished without
-    error), ``failed`` and ``expected`` (the replicates asked for).
+    error), ``failed`` and ``expected`` (the replicates asked for: the design's, or
+    more in the cells ``copsim sweep --target-ci`` raised).
 
     For grid and scenario designs every point of the design is listed, so a
     point no run reached shows ``n = 0`` (the table is rebuilt from the levels
@@ -306,6 +307,11 @@ def cell_counts(results: Results) -> pd.DataFrame:
     table = grid.merge(counts, left_on="point", right_index=True, how="left")
     table[["n", "failed"]] = table[["n", "failed"]].fillna(0).astype("int64")
     table["expected"] = expected
+    raised = resolved.get("cell_replicates") or {}
+    if raised:  # points are numbered cell by cell, points_per_cell to a cell
+        cell = table["point"].astype("int64") // int(resolved.get("points_per_cell") or 1)
+        more = cell.map({int(c): int(n) for c, n in raised.items()})
+        table["expected"] = more.fillna(expected).astype("int64")
     return table.reset_index(drop=True)
 
 

@@ -69,6 +69,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _target_width(text: str) -> float:
+    """An argparse type for ``--target-ci``: a finite number above 0."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number (a 95% CI half-width such as 0.05), got {text!r}"
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a number above 0 (a 95% CI half-width such as 0.05), got {text}"
+        )
+    return value
+
+
 def _allow_huge_arg(p: argparse.ArgumentParser) -> None:
     from copsim.sweep.config import MAX_RUNS
 
@@ -306,6 +323,23 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
         help="runs stepped together in one array program (default: automatic; never "
         "changes a result)",
     )
+    p.add_argument(
+        "--target-ci",
+        type=_target_width,
+        default=None,
+        metavar="W",
+        help="then add replicates, in rounds, to the design cells whose 95%% CI half-width "
+        "(the report's Replication section) is wider than W, until every cell is within W "
+        "or at --max-replicates (resumable: run the same command again)",
+    )
+    p.add_argument(
+        "--max-replicates",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="with --target-ci: most replicates per design point (default: "
+        "report.max_replicates in the config, else 10 x replicates)",
+    )
     _allow_huge_arg(p)
 
 
@@ -314,10 +348,14 @@ def _sweep(args: argparse.Namespace) -> int:
     from copsim.sweep.config import allow_huge_designs
     from copsim.sweep.runner import SweepError, run_sweep
 
+    if args.max_replicates is not None and args.target_ci is None:
+        return _fail("copsim sweep: --max-replicates only applies with --target-ci W", 2)
     with allow_huge_designs(args.allow_huge):
         refused, design, out = _sweep_preflight(args)
     if refused is not None:
         return refused
+    if args.target_ci is not None:
+        return _sweep_target_ci(args, design, out)
     backend = "dask" if args.scheduler else args.backend
     try:
         with allow_huge_designs(args.allow_huge):
@@ -341,7 +379,72 @@ def _sweep(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
     print(summary)
     if summary.dry_run:
-        print("\n".join(estimate_lines(design, _sweep_workers(args, design))))
+        here = _folder_design(design, out, args.fresh)
+        print("\n".join(estimate_lines(here, _sweep_workers(args, here))))
+        return 0
+    if summary.complete and args.report:
+        from copsim.report import write_report
+
+        print(f"report: {write_report(summary.path)}")
+    elif summary.complete:
+        print(f"report: copsim report {summary.path}")
+    if summary.interrupted:
+        return 130
+    if summary.n_runs and summary.failed_total >= summary.n_runs:
+        return _fail(
+            f"copsim sweep: all {summary.n_runs} runs failed; see the 'error' column of "
+            f"{summary.path / 'runs.parquet'} (or copsim run {args.config} --point 0)",
+            1,
+        )
+    return 0
+
+
+def _folder_design(design: Design, out: Path, fresh: bool) -> Design:
+    """The design the results folder holds (with cells --target-ci raised), for estimates."""
+    from copsim.sweep.runner import SweepError, folder_design
+    from copsim.sweep.storage import ResultsError
+
+    if fresh:
+        return design
+    try:
+        return folder_design(design, out)
+    except (SweepError, ResultsError):
+        return design  # the plan printed above names the problem
+
+
+def _sweep_target_ci(args: argparse.Namespace, design: Design, out: Path) -> int:
+    """``copsim sweep CONFIG --target-ci W``: the sweep, then rounds of replicates."""
+    from copsim.sweep.config import allow_huge_designs
+    from copsim.sweep.runner import SweepError
+    from copsim.sweep.target_ci import run_target_ci
+
+    try:
+        with allow_huge_designs(args.allow_huge):
+            summary = run_target_ci(
+                args.config,
+                args.target_ci,
+                args.max_replicates,
+                workers=args.workers,
+                backend="dask" if args.scheduler else args.backend,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                fresh=args.fresh,
+                dry_run=args.dry_run,
+                progress=not args.no_progress,
+                out=args.out,
+                ensemble_size=args.ensemble_size,
+                on_round=lambda line: print(line, flush=True),
+            )
+    except OSError as exc:
+        return _fail(_os_error_text(exc, out), 2)
+    except (SweepError, ValueError, RuntimeError) as exc:
+        from copsim.sweep.config import ConfigError
+
+        return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
+    print(summary.text(rounds=False))
+    if summary.dry_run:
+        here = _folder_design(design, out, args.fresh)
+        print("\n".join(estimate_lines(here, _sweep_workers(args, here))))
         return 0
     if summary.complete and args.report:
         from copsim.report import write_report

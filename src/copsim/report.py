@@ -274,19 +274,23 @@ def status_section(results: an.Results, comp: an.Completeness) -> Section:
     cells = an.cell_counts(results)
     if cells.empty:
         return sec
-    expected = int(cells["expected"].iloc[0])
+    low, high = int(cells["expected"].min()), int(cells["expected"].max())
+    expected = f"{low}" if low == high else f"{low} to {high}"
     short = cells[cells["n"] < cells["expected"]]
     counts = cells["n"]
+    asks = f"the design asks for {expected}"
+    if low != high:
+        asks += ": sweep --target-ci raised some cells"
     sec.text.append(
         f"Finished runs per design point: {int(counts.min())} to {int(counts.max())} "
-        f"(the design asks for {expected}); {len(short)} of {len(cells)} points have fewer."
+        f"({asks}); {len(short)} of {len(cells)} points have fewer."
     )
     sampled = bool(results.manifest.get("resolved", {}).get("sampling"))
     if not sampled and len(cells) <= MAX_CELL_ROWS:
         sec.tables.append(("Runs per design point", cells))
     elif len(short):
         sec.tables.append(
-            (f"Design points with fewer than {expected} finished runs", short.head(MAX_CELL_ROWS))
+            ("Design points with fewer finished runs than asked", short.head(MAX_CELL_ROWS))
         )
     return sec
 
@@ -313,7 +317,7 @@ def design_section(results: an.Results, comp: an.Completeness) -> Section:
         "experiment": m.get("experiment"),
         "status": comp.status,
         "design points": res.get("n_points"),
-        "replicates per point": res.get("replicates"),
+        "replicates per point": _replicates_text(res),
         "runs in the design": comp.runs_design,
         "runs present": f"{comp.runs_present} ({comp.fraction:.0%})",
         "failed runs": comp.runs_failed,
@@ -329,6 +333,16 @@ def design_section(results: an.Results, comp: an.Completeness) -> Section:
         ("Facts", pd.DataFrame({"item": list(facts), "value": [str(v) for v in facts.values()]}))
     )
     return sec
+
+
+def _replicates_text(resolved: dict[str, Any]) -> str:
+    """The design's replicates, with the cells ``sweep --target-ci`` raised."""
+    base = resolved.get("replicates")
+    raised = sorted((resolved.get("cell_replicates") or {}).values())
+    if not raised:
+        return str(base)
+    span = f"{raised[0]}" if raised[0] == raised[-1] else f"{raised[0]} to {raised[-1]}"
+    return f"{base} in the config; {span} in {len(raised)} cells, raised by sweep --target-ci"
 
 
 def _interval_note(summary: pd.DataFrame) -> str:
@@ -374,12 +388,22 @@ DEFAULT_TARGET_CI = 0.05
 
 
 def replication_outcomes(results: an.Results) -> list[str]:
-    """The outcomes whose precision the replication check reports (those present and numeric)."""
+    """The outcomes whose precision the replication check reports.
+
+    Those of the config's ``report.outcomes`` that are shares or indices on
+    [0, 1] (:func:`copsim.analysis.is_unit_interval`): one target half-width in
+    absolute units means the same for each of them, and nothing for a count
+    such as ``members`` (whose interval is in the tables).  Without such
+    outcomes, those of :data:`PREFERRED_OUTCOMES` present, else the headline ones.
+    """
     runs = results.runs
-    present = [
-        o for o in PREFERRED_OUTCOMES if o in runs and pd.api.types.is_numeric_dtype(runs[o])
-    ]
-    return present or headline_outcomes(results)
+
+    def numeric(names: Any) -> list[str]:
+        return [o for o in names or [] if o in runs and pd.api.types.is_numeric_dtype(runs[o])]
+
+    hint = numeric((results.manifest.get("config", {}).get("report") or {}).get("outcomes"))
+    bounded = [o for o in hint if an.is_unit_interval(o, runs[o])]
+    return bounded or numeric(PREFERRED_OUTCOMES) or headline_outcomes(results)
 
 
 def replication_factors(results: an.Results) -> list[str]:
@@ -394,18 +418,21 @@ def target_ci(results: an.Results) -> float:
     return float(value) if value is not None else DEFAULT_TARGET_CI
 
 
-def replication_table(results: an.Results) -> tuple[pd.DataFrame, list[str], float]:
+def replication_table(
+    results: an.Results, target: float | None = None
+) -> tuple[pd.DataFrame, list[str], float]:
     """Per design cell: n and the 95% CI half-width of each outcome, and whether it is too wide.
 
     The half-width is half the interval's width (the interval of
     :func:`copsim.analysis.summarize`, on the logit scale for outcomes on
     [0, 1], so it can be asymmetric).  A cell with fewer than two finished
-    runs has no interval and is flagged.  Returns the table (one row per cell,
-    widest first), the outcomes, and the target.
+    runs has no interval and is flagged.  ``target`` defaults to the config's
+    ``report.target_ci`` (``copsim sweep --target-ci W`` passes its own).
+    Returns the table (one row per cell, widest first), the outcomes, and the target.
     """
     outcomes = replication_outcomes(results)
     by = replication_factors(results)
-    target = target_ci(results)
+    target = target_ci(results) if target is None else float(target)
     summary = an.summarize(results.runs, by, outcomes)
     summary["half_width"] = (summary["ci_high"] - summary["ci_low"]) / 2
     summary["outcome"] = summary["outcome"].astype(str)
@@ -449,16 +476,34 @@ def replication_section(results: an.Results) -> Section | None:
         sec.text.append(
             f"{flagged} of {cells} cells have an interval wider than the target on at least "
             "one outcome (a cell with one run has none): more replicates would narrow them "
-            "(raise replicates and run the same sweep again; the finished runs are kept)."
+            f"(copsim sweep CONFIG --target-ci {target:g} adds them to those cells only, in "
+            "rounds; or raise replicates and run the same sweep again; the finished runs are "
+            "kept)."
         )
     else:
         sec.text.append(f"Every one of the {cells} cells is within the target.")
+    done = results.manifest.get("target_ci")
+    if done:
+        sec.text.append(
+            f"sweep --target-ci {done.get('target_ci'):g} (at most {done.get('max_replicates')} "
+            f"replicates per point) extended this sweep in {done.get('rounds')} rounds, "
+            f"{done.get('runs_added')} runs; {_TARGET_STATUS.get(done.get('status'), '')}"
+        )
     shown = table.head(MAX_CELL_ROWS)
     caption = "95% CI half-width per design cell"
     if cells > MAX_CELL_ROWS:
         caption += f" (the {MAX_CELL_ROWS} widest of {cells})"
     sec.tables.append((caption, shown))
     return sec
+
+
+#: What the status ``sweep --target-ci`` left means, for the Replication section.
+_TARGET_STATUS = {
+    "met": "every cell was then within that target.",
+    "cap": "cells still wider than that target had reached the cap.",
+    "unfinished-cells": "some cells had no finished run to measure.",
+    "running": "it had not finished (run the same command again to go on).",
+}
 
 
 def shares_section(results: an.Results, by: list[str], figures: dict) -> Section | None:

@@ -10,6 +10,9 @@ back as pandas DataFrames.  The parts, one concept per module:
 - :mod:`~copsim.sweep.backends` local processes or Dask
 - :mod:`~copsim.sweep.storage`  atomic Parquet parts, consolidation, the manifest
 - :mod:`~copsim.sweep.runner`   the sweep itself (plan, skip, run, write, record)
+- :mod:`~copsim.sweep.grow`     reusing a folder's runs when the config grows
+- :mod:`~copsim.sweep.replication` the cells a folder runs with more replicates than its config
+- :mod:`~copsim.sweep.target_ci` ``--target-ci``: rounds of replicates until the CIs are narrow
 
 This package is itself callable (``copsim.sweep(...)``), so the name works
 whether it resolves to the function or to the package.
@@ -37,8 +40,14 @@ def sweep(
     fresh: bool = False,
     progress: bool = False,
     out: str | Path | None = None,
+    target_ci: float | None = None,
+    max_replicates: int | None = None,
 ) -> Path:
     """Run the sweep of a config file (skipping finished runs); return the results folder.
+
+    With ``target_ci``, go on adding replicates in rounds to the design cells
+    whose 95% CI half-width is wider, up to ``max_replicates`` per point
+    (:mod:`copsim.sweep.target_ci`).
 
     ``workers`` defaults to all cores; ``backend`` is ``"local"`` or ``"dask"``;
     ``scheduler`` joins an existing Dask cluster.  A sweep run from a script
@@ -47,6 +56,14 @@ def sweep(
     while the sweep runs: a second sweep into it raises
     :class:`~copsim.sweep.storage.FolderInUse` naming the holder.
     """
+    if target_ci is not None:
+        from copsim.sweep.target_ci import run_target_ci
+
+        options = dict(workers=workers, backend=backend, scheduler=scheduler, resume=resume)
+        found = run_target_ci(
+            config, target_ci, max_replicates, fresh=fresh, progress=progress, out=out, **options
+        )
+        return found.path
     from copsim.sweep.runner import run_sweep
 
     summary = run_sweep(

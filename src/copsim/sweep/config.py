@@ -67,6 +67,11 @@ def allow_huge_designs(allowed: bool = True) -> Iterator[None]:
         _ALLOW_HUGE.reset(token)
 
 
+def huge_allowed(cfg: ExperimentConfig) -> bool:
+    """May this config's sweep go beyond :data:`MAX_RUNS` (config or ``--allow-huge``)?"""
+    return cfg.allow_huge or _ALLOW_HUGE.get()
+
+
 def register_model(cls: type, description: str = "") -> str:
     """Allow configs of this process to name ``cls``; return its 'module:Class' spec.
 
@@ -275,7 +280,9 @@ class RecordSpec(_Section):
 
 
 class ReportSpec(_Section):
-    """Hints for ``copsim report``: which outcomes and factors to headline."""
+    """Hints for ``copsim report``: which outcomes and factors to headline, and the
+    precision its Replication section asks of each design cell (``target_ci``), which
+    ``copsim sweep --target-ci`` works towards with at most ``max_replicates``."""
 
     title: str | None = Field(None, description="report title")
     outcomes: list[str] | None = Field(None, description="outcome columns for the tables")
@@ -285,6 +292,13 @@ class ReportSpec(_Section):
         gt=0,
         le=1e12,
         description="flag design cells whose 95% CI half-width on a headline outcome is wider",
+    )
+    max_replicates: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="most replicates per design point copsim sweep --target-ci may run "
+        "(default: 10 x replicates)",
     )
 
 
@@ -854,6 +868,14 @@ def _check_report(cfg: ExperimentConfig, src: Source, problems: list[Problem]) -
     """Report hints name factors of this design."""
     from copsim.sweep.design import design_factors
 
+    cap = cfg.report.max_replicates
+    if cap is not None and cap < cfg.replicates:
+        path = ("report", "max_replicates")
+        msg = (
+            f"below replicates ({cfg.replicates}); the cap of --target-ci counts every "
+            "replicate of a point, so it is at least replicates"
+        )
+        problems.append(Problem(src.file, src.line(path), _dotted(path), msg, cap))
     factors = design_factors(cfg)
     for i, name in enumerate(cfg.report.by or []):
         if name not in factors:

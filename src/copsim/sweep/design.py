@@ -7,6 +7,15 @@ A *point* is one combination; each point runs ``replicates`` times.  Run
 its random stream is ``child_seed(root, point, replicate)`` (with common random
 numbers: ``child_seed(root, replicate)``), a pure function of the config.
 
+A *cell* is one combination of the discrete factors (scenario and grid): the
+points of a cell differ only in their sample, and they are consecutive
+(samples vary fastest).  ``copsim sweep --target-ci`` can give a cell more
+replicates than the config asks for (``cell_replicates``, recorded in the
+results folder); runs are then numbered point by point in the same order, each
+point with its cell's replicates, and a run's seed is still
+``child_seed(root, point, replicate)``: replicate ``k`` of a point is the same
+run whatever the other points' counts.
+
 Runs are cut into fixed chunks of consecutive run indices; a chunk is the unit
 of work handed to a backend and the unit written to disk.  The chunking, too,
 depends only on the config, so a resumed sweep picks up exactly where the
@@ -18,7 +27,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -143,9 +153,17 @@ class ChunkTask:
 
 
 class Design:
-    """The expanded design of an experiment (points, runs, seeds, chunks)."""
+    """The expanded design of an experiment (points, runs, seeds, chunks).
 
-    def __init__(self, cfg: ExperimentConfig) -> None:
+    ``cell_replicates`` maps a cell (see the module docstring) to the replicates
+    each of its points runs when that is more than the config's ``replicates``
+    (the extra replicates ``copsim sweep --target-ci`` added); counts at or
+    below the config's are ignored.
+    """
+
+    def __init__(
+        self, cfg: ExperimentConfig, cell_replicates: Mapping[int, int] | None = None
+    ) -> None:
         from copsim.scenarios import preset_values
 
         self.cfg = cfg
@@ -161,7 +179,9 @@ class Design:
         self.shape = design_shape(cfg)
         self.n_points = math.prod(self.shape)
         self.replicates = cfg.replicates
-        self.n_runs = self.n_points * self.replicates
+        self.points_per_cell = self.shape[-1]
+        self.n_cells = self.n_points // self.points_per_cell
+        self._set_cell_replicates(cell_replicates or {})
         self.chunk_size = cfg.chunk_size or auto_chunk_size(self.n_runs)
         self.n_chunks = math.ceil(self.n_runs / self.chunk_size)
         self.factor_names = design_factors(cfg)
@@ -216,6 +236,92 @@ class Design:
             else:
                 out[:, j] = [float(v) for v in raw[:, j]]
         return out
+
+    # ------------------------------------------------------------------ replicates
+    def _set_cell_replicates(self, counts: Mapping[int, int]) -> None:
+        """Adopt per-cell replicate counts; work out the run count and the run offsets."""
+        extra: dict[int, int] = {}
+        for cell, count in counts.items():
+            cell, count = int(cell), int(count)
+            if not 0 <= cell < self.n_cells:
+                raise ValueError(f"cell {cell} is not in the design (it has {self.n_cells} cells)")
+            if count > self.replicates:
+                extra[cell] = count
+        self.cell_replicates = dict(sorted(extra.items()))
+        self._extra_cells = list(self.cell_replicates)
+        # runs added by the cells before each extended cell (and by all of them, last)
+        surplus = [0]
+        for count in self.cell_replicates.values():
+            surplus.append(surplus[-1] + (count - self.replicates) * self.points_per_cell)
+        self._surplus = surplus
+        self.n_runs = self.n_points * self.replicates + surplus[-1]
+
+    def cell_of(self, point: int) -> int:
+        """The cell a point belongs to (its scenario and grid levels)."""
+        return point // self.points_per_cell
+
+    def cell_points(self, cell: int) -> range:
+        """The points of a cell (consecutive: samples vary fastest)."""
+        return range(cell * self.points_per_cell, (cell + 1) * self.points_per_cell)
+
+    def replicates_of_cell(self, cell: int) -> int:
+        """Replicates each point of the cell runs."""
+        return self.cell_replicates.get(cell, self.replicates)
+
+    def replicates_of(self, point: int) -> int:
+        """Replicates of a design point (its cell's)."""
+        return self.replicates_of_cell(self.cell_of(point))
+
+    def cell_factors(self, cell: int) -> dict[str, Any]:
+        """The scenario and grid values that make a cell."""
+        factors = self.point_factors(cell * self.points_per_cell)
+        return {k: v for k, v in factors.items() if k == "scenario" or k in self.grid_names}
+
+    def _cell_offset(self, cell: int) -> int:
+        """Index of the first run of a cell."""
+        before = self._surplus[bisect_left(self._extra_cells, cell)]
+        return cell * self.points_per_cell * self.replicates + before
+
+    def run_index(self, point: int, replicate: int) -> int:
+        """The run index of replicate ``replicate`` of ``point`` in this design."""
+        if not self.cell_replicates:
+            return point * self.replicates + replicate
+        cell = self.cell_of(point)
+        inside = point - cell * self.points_per_cell
+        return self._cell_offset(cell) + inside * self.replicates_of_cell(cell) + replicate
+
+    def run_indices(self, points: np.ndarray, replicates: np.ndarray) -> np.ndarray:
+        """:meth:`run_index` of many runs at once (renumbering carried-over tables)."""
+        points = np.asarray(points, dtype=np.int64)
+        replicates = np.asarray(replicates, dtype=np.int64)
+        if not self.cell_replicates:
+            return points * self.replicates + replicates
+        cells = points // self.points_per_cell
+        inside = points - cells * self.points_per_cell
+        keys = np.asarray(self._extra_cells, dtype=np.int64)
+        at = np.searchsorted(keys, cells, "left")  # extended cells before each run's cell
+        before = np.asarray(self._surplus, dtype=np.int64)[at]
+        own = np.asarray(list(self.cell_replicates.values()), dtype=np.int64)
+        last = np.minimum(at, len(keys) - 1)
+        counts = np.where(keys[last] == cells, own[last], self.replicates)
+        start = cells * self.points_per_cell * self.replicates + before
+        return start + inside * counts + replicates
+
+    def run_point(self, run: int) -> tuple[int, int]:
+        """``(point, replicate)`` of a run index (the inverse of :meth:`run_index`)."""
+        if not 0 <= run < self.n_runs:
+            raise IndexError(f"run {run} is not in the design ({self.n_runs} runs)")
+        if not self.cell_replicates:
+            return divmod(run, self.replicates)
+        lo, hi = 0, self.n_cells - 1  # the last cell whose first run is at or before ``run``
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._cell_offset(mid) <= run:
+                lo = mid
+            else:
+                hi = mid - 1
+        inside, replicate = divmod(run - self._cell_offset(lo), self.replicates_of_cell(lo))
+        return lo * self.points_per_cell + inside, replicate
 
     # ------------------------------------------------------------------ points
     def point_coords(self, point: int) -> tuple[int, ...]:
@@ -272,7 +378,7 @@ class Design:
 
     def run_task(self, run: int) -> RunTask:
         """The self-contained description of run ``run``."""
-        point, replicate = divmod(run, self.replicates)
+        point, replicate = self.run_point(run)
         seed = self.run_seed(point, replicate)
         return RunTask(
             run=run,
@@ -344,6 +450,7 @@ class Design:
             },
             "n_points": self.n_points,
             "replicates": self.replicates,
+            **self._resolved_cells(),
             "n_runs": self.n_runs,
             "chunk_size": self.chunk_size,
             "n_chunks": self.n_chunks,
@@ -353,6 +460,15 @@ class Design:
             else "child_seed(root, point, replicate)",
             "first_point_params": first,
             "first_run_seed": seed_label(self.run_seed(0, 0)),
+        }
+
+    def _resolved_cells(self) -> dict[str, Any]:
+        """The extra replicates of cells, for the manifest (nothing when there are none)."""
+        if not self.cell_replicates:
+            return {}
+        return {
+            "points_per_cell": self.points_per_cell,
+            "cell_replicates": {str(c): n for c, n in self.cell_replicates.items()},
         }
 
     def fingerprint(self) -> str:
@@ -366,6 +482,8 @@ class Design:
         payload["_chunk_size"] = self.chunk_size
         payload["_engine"] = ENGINE
         payload["_presets"] = self._preset_values
+        if self.cell_replicates:  # absent otherwise, so folders of plain sweeps keep theirs
+            payload["_cell_replicates"] = sorted(self.cell_replicates.items())
         text = json.dumps(payload, sort_keys=True, default=repr)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

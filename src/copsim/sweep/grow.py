@@ -10,6 +10,10 @@ change is not such a growth; :func:`carry_over` moves the old runs aside
 design); :class:`Carried` lets the runner compute only the runs a chunk still
 lacks and merge them with the carried ones, so the tables equal a sweep run
 from scratch with the new config.
+
+A round of ``copsim sweep --target-ci`` is a growth too: the folder's design
+gains replicates in some cells (:mod:`copsim.sweep.replication`), the old runs
+are renumbered for it and only the new replicates are computed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from copsim.sweep.config import ExperimentConfig
 from copsim.sweep.design import ChunkTask, Design
 from copsim.sweep.execution import categorical_columns
 from copsim.sweep.storage import (
+    REPLICATION,
     TABLES,
     ResultStore,
     SweepError,
@@ -36,6 +41,10 @@ from copsim.sweep.storage import (
 #: Config fields that do not decide any result (left out of the comparison).
 _IGNORED = {"output", "description", "report", "allow_huge", "ensemble_size"}
 CARRIED = "carried"
+#: Files of a folder that stay when it grows (besides the carried tables).
+KEPT_FILES = (REPLICATION,)
+#: Manifest entries that describe the folder's history and stay when it grows.
+KEPT_ENTRIES = ("sessions", "grown", "target_ci")
 
 
 class GrowthRefused(SweepError):
@@ -97,8 +106,17 @@ def _what_differs(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return out
 
 
-def growth_problem(old_cfg: ExperimentConfig, cfg: ExperimentConfig) -> str | None:
-    """``None`` if ``cfg`` only adds runs to ``old_cfg``; otherwise what forbids reuse, in words."""
+def growth_problem(
+    old_cfg: ExperimentConfig,
+    cfg: ExperimentConfig,
+    old_cells: dict[int, int] | None = None,
+    cells: dict[int, int] | None = None,
+) -> str | None:
+    """``None`` if ``cfg`` only adds runs to ``old_cfg``; otherwise what forbids reuse, in words.
+
+    ``old_cells`` and ``cells`` are the replicates per cell beyond the configs'
+    (from ``--target-ci``): no cell may lose replicates either.
+    """
     changed = _what_differs(_comparable(old_cfg), _comparable(cfg))
     if changed:
         return f"a change in {'; in '.join(changed)}"
@@ -117,10 +135,17 @@ def growth_problem(old_cfg: ExperimentConfig, cfg: ExperimentConfig) -> str | No
         old_spec, spec = getattr(old_cfg.design, kind), getattr(cfg.design, kind)
         if old_spec is not None and spec.samples < old_spec.samples:
             return f"fewer {kind.upper()} samples ({old_spec.samples} -> {spec.samples})"
-    old, new = Design(old_cfg), Design(cfg)
+    old, new = Design(old_cfg, old_cells), Design(cfg, cells)
     for point in range(old.n_points):
         if old.point_factors(point) != new.point_factors(point):
             return _renumbering(old_cfg, cfg, point)
+    for cell in old.cell_replicates:
+        if new.replicates_of_cell(cell) < old.replicates_of_cell(cell):
+            return (
+                f"fewer replicates in design cell {cell} {new.cell_factors(cell)} "
+                f"({old.replicates_of_cell(cell)} -> {new.replicates_of_cell(cell)}; "
+                f"--target-ci gave it more, recorded in {REPLICATION})"
+            )
     return None
 
 
@@ -149,20 +174,23 @@ def _plain(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def _renumber(table: pa.Table, replicates: int) -> pa.Table:
-    """Give each row the run index of its (point, replicate) in a design of ``replicates``."""
+def _renumber(table: pa.Table, design: Design) -> pa.Table:
+    """Give each row the run index of its (point, replicate) in ``design``."""
     kind = table.schema.field("run").type
-    run = pc.add(pc.multiply(table.column("point"), replicates), table.column("replicate"))
-    return table.set_column(table.schema.get_field_index("run"), "run", run.cast(kind))
+    run = design.run_indices(table.column("point").to_numpy(), table.column("replicate").to_numpy())
+    return table.set_column(table.schema.get_field_index("run"), "run", pa.array(run).cast(kind))
 
 
-def carry_over(store: ResultStore, design: Design, manifest: dict[str, Any]) -> int:
+def carry_over(
+    store: ResultStore, design: Design, manifest: dict[str, Any], by: str = "config"
+) -> int:
     """Move the folder's finished runs aside for the grown ``design``; adopt ``manifest``.
 
     The done chunks' rows (or the consolidated tables) are written, renumbered,
     to ``carried/<table>.parquet`` and listed with their checksums; then the new
-    manifest (which keeps the old sessions and records the growth) is written
-    and the old tables and parts are deleted.  Returns the number of runs carried.
+    manifest (which keeps the old sessions and records the growth, ``by`` the
+    config or by ``target-ci``) is written and the old tables and parts are
+    deleted.  The replication record stays.  Returns the number of runs carried.
     """
     if store.manifest.get(CARRIED):
         raise GrowthRefused(
@@ -175,7 +203,7 @@ def carry_over(store: ResultStore, design: Design, manifest: dict[str, Any]) -> 
     for name in TABLES:
         table = store.read_table(name, cats)
         if table is not None and table.num_rows:
-            tables[name] = _renumber(_plain(table), design.replicates)
+            tables[name] = _renumber(_plain(table), design)
     carried: dict[str, str] = {}
     (store.root / CARRIED).mkdir(exist_ok=True)
     for name, table in tables.items():
@@ -187,16 +215,19 @@ def carry_over(store: ResultStore, design: Design, manifest: dict[str, Any]) -> 
         size, digest = file_digest(path)
         store.files[rel] = {"bytes": size, "sha256": digest, "rows": table.num_rows}
         carried[name] = rel
-    stale = [rel for rel in store.files if rel not in carried.values()]
+    keep = [*carried.values(), *(rel for rel in KEPT_FILES if rel in store.files)]
+    stale = [rel for rel in store.files if rel not in keep]
     n_runs = tables["runs"].num_rows if "runs" in tables else 0
-    manifest["files"] = {rel: store.files[rel] for rel in carried.values()}
+    manifest["files"] = {rel: store.files[rel] for rel in keep}
     manifest["chunks"] = {}
     manifest[CARRIED] = {"tables": carried, "runs": n_runs}
-    manifest["sessions"] = old.get("sessions", [])
+    manifest.update({key: old[key] for key in KEPT_ENTRIES if key in old})
     manifest["created"] = old.get("created", manifest["created"])
+    manifest["status"] = "partial"  # not "running": no sweep has started on the grown design yet
     manifest["grown"] = [
         *old.get("grown", []),
         {
+            "by": by,
             "from_fingerprint": old.get("fingerprint"),
             "from_runs": (old.get("counts") or {}).get("runs"),
             "to_runs": design.n_runs,

@@ -29,13 +29,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from copsim.sweep import grow
+from copsim.sweep import grow, replication
 from copsim.sweep.backends import default_workers, make_backend
 from copsim.sweep.config import ExperimentConfig, load_config
 from copsim.sweep.design import Design
 from copsim.sweep.execution import categorical_columns
 from copsim.sweep.storage import (
     FORMAT,
+    REPLICATION,
+    TABLES,
     FolderInUse,
     FolderLock,
     FolderRefused,
@@ -68,6 +70,7 @@ class SweepSummary:
     n_runs: int
     skipped: int = 0
     executed: int = 0
+    chunks_run: int = 0
     failed: int = 0
     failed_total: int = 0
     complete: bool = False
@@ -197,9 +200,11 @@ def _open_store(
     resume: bool,
     fresh: bool,
     source: str | Path | None,
-) -> ResultStore:
+) -> tuple[ResultStore, Design]:
     """Open (or create) the results folder, with its lock held, and check it is this experiment's.
 
+    Returns the store and the folder's design: the config's, with the cells
+    raised that the folder's replication record (``--target-ci``) lists.
     ``--fresh`` deletes what the folder's copsim manifest lists and nothing
     else; a ``manifest.json`` that is not copsim's is never touched.
     """
@@ -220,29 +225,36 @@ def _open_store(
         _refuse_unlisted(store)
         store.write_manifest(new_manifest(cfg, design, source))
     else:
+        design, _ = replication.extended(design, store)
         grows = existing.get("fingerprint") != design.fingerprint()
         if grows:
-            _check_growth(existing, cfg, out)
+            by = _check_growth(existing, design, out)
         _refuse_unlisted(store)
         if grows:
-            grow.carry_over(store, design, new_manifest(cfg, design, source))
+            grow.carry_over(store, design, new_manifest(cfg, design, source), by)
         if store.record_checksums():  # files adopted from an older manifest get theirs now
             store.write_manifest()
     store.remove_temp_files()
-    return store
+    return store, design
 
 
-def _check_growth(existing: dict, cfg: ExperimentConfig, out: Path) -> None:
-    """Refuse a folder of another config unless the new config only grows it (see grow.py)."""
+def _check_growth(existing: dict, design: Design, out: Path) -> str:
+    """Refuse a folder of another config unless the new design only grows it (see grow.py).
+
+    Returns who grew it: ``"target-ci"`` when only the cells' replicates changed
+    (a round of ``--target-ci``), else ``"config"``.
+    """
     problem = None
+    resolved = existing.get("resolved") or {}
+    old_cells = {int(c): n for c, n in (resolved.get("cell_replicates") or {}).items()}
     try:
         old_cfg = ExperimentConfig.model_validate(existing.get("config") or {})
-        if Design(old_cfg).fingerprint() != existing.get("fingerprint"):
+        if Design(old_cfg, old_cells).fingerprint() != existing.get("fingerprint"):
             problem = "its runs were made with presets or settings this copsim no longer has"
     except (ValueError, TypeError, KeyError) as exc:
         problem = f"its recorded config cannot be read back ({exc})"
     if problem is None:
-        problem = grow.growth_problem(old_cfg, cfg)
+        problem = grow.growth_problem(old_cfg, design.cfg, old_cells, design.cell_replicates)
     if problem is not None:
         raise grow.GrowthRefused(
             f"{out} holds results of a different experiment or config whose finished runs "
@@ -250,6 +262,8 @@ def _check_growth(existing: dict, cfg: ExperimentConfig, out: Path) -> None:
             "levels added at the end of the outermost grid factor, a larger Sobol N); use "
             "another output folder, or --fresh to discard them"
         )
+    same_config = Design(old_cfg).fingerprint() == Design(design.cfg).fingerprint()
+    return "target-ci" if same_config else "config"
 
 
 def _check_tables(store: ResultStore, summary: SweepSummary) -> bool:
@@ -259,7 +273,7 @@ def _check_tables(store: ResultStore, summary: SweepSummary) -> bool:
     there, otherwise by running the chunks again (bit-identical by design).
     """
     whole = True
-    for rel in [r for r in store.files if "/" not in r]:
+    for rel in [f"{t}.parquet" for t in TABLES if f"{t}.parquet" in store.files]:
         problem = store.check(rel)
         if problem is not None:
             whole = False
@@ -316,8 +330,19 @@ def describe_plan(cfg: ExperimentConfig, design: Design, out: Path, done: int = 
         lines.append(
             f"  {design.sample_kind}: {len(design.samples)} samples over {design.sample_names}"
         )
+    if design.cell_replicates:
+        raised = sorted(set(design.cell_replicates.values()))
+        span = f"{raised[0]}" if len(raised) == 1 else f"{raised[0]} to {raised[-1]}"
+        lines.append(
+            f"points: {design.n_points} x {design.replicates} replicates, and {span} replicates "
+            f"in {len(design.cell_replicates)} of {design.n_cells} cells (added by --target-ci, "
+            f"{REPLICATION}) = {design.n_runs} runs"
+        )
+    else:
+        lines.append(
+            f"points: {design.n_points} x {design.replicates} replicates = {design.n_runs} runs"
+        )
     lines += [
-        f"points: {design.n_points} x {design.replicates} replicates = {design.n_runs} runs",
         f"chunks: {design.n_chunks} of up to {design.chunk_size} runs; {done} chunks already done",
         f"root seed: {cfg.seed}; run seeds: {design.resolved()['seed_rule']}",
         f"stop: {cfg.stop or 'as params'}, steps: {cfg.steps or 'as params'}; "
@@ -400,12 +425,16 @@ def run_sweep(
     out: str | Path | None = None,
     max_chunks: int | None = None,
     ensemble_size: int | None = None,
+    lock: FolderLock | None = None,
 ) -> SweepSummary:
     """Run (or continue) the sweep a config describes; see the module docstring.
 
     The results folder is locked for the whole sweep (:class:`FolderInUse` if
-    another sweep has it).  ``max_chunks`` stops after that many chunks (for
-    tests and trial runs); the sweep can then be resumed.
+    another sweep has it); a caller that already holds its lock (``--target-ci``
+    between rounds) passes it as ``lock``.  ``max_chunks`` stops after that many
+    chunks (for tests and trial runs); the sweep can then be resumed.  The
+    design run is the folder's: the config's, with the cells raised that its
+    replication record lists (:mod:`copsim.sweep.replication`).
     """
     if workers is not None and (
         isinstance(workers, bool) or int(workers) != workers or workers < 1
@@ -421,16 +450,24 @@ def run_sweep(
     path = Path(out) if out is not None else cfg.output_dir
     summary = SweepSummary(path=path, n_runs=design.n_runs)
     if dry_run:
+        done = 0
         try:
-            done = len(ResultStore(path).done_chunks())
-        except ResultsError as exc:
-            done = 0
+            if not fresh:
+                design = folder_design(design, path)
+                summary.n_runs = design.n_runs
+                store = ResultStore(path)
+                if store.manifest.get("fingerprint") == design.fingerprint():
+                    complete = store.manifest.get("status") == "complete"
+                    done = design.n_chunks if complete else len(store.done_chunks())
+        except (ResultsError, SweepError) as exc:
             summary.messages.append(f"note: {exc}")
         summary.messages.insert(0, describe_plan(cfg, design, path, done))
         summary.dry_run = True
         return summary
-    lock = FolderLock(path)
-    lock.acquire()
+    owned = lock is None
+    if lock is None:
+        lock = FolderLock(path)
+        lock.acquire()
     try:
         _run_locked(
             cfg,
@@ -447,8 +484,21 @@ def run_sweep(
             max_chunks,
         )
     finally:
-        lock.release()
+        if owned:
+            lock.release()
     return summary
+
+
+def folder_design(design: Design, path: Path) -> Design:
+    """The design of the results folder ``path`` holds or will hold, read without writing.
+
+    The config's design with the cells raised by the folder's replication
+    record; the config's alone when the folder has none (or does not exist).
+    """
+    store = ResultStore(path)
+    if store.load_manifest() is None:
+        return design
+    return replication.extended(design, store)[0]
 
 
 def _run_locked(
@@ -466,7 +516,8 @@ def _run_locked(
     max_chunks: int | None,
 ) -> None:
     """The sweep proper, with the folder's lock held."""
-    store = _open_store(cfg, design, summary.path, resume, fresh, source)
+    store, design = _open_store(cfg, design, summary.path, resume, fresh, source)
+    summary.n_runs = design.n_runs
     manifest = store.manifest
     digest = source_digest()
     warning = _provenance_warning(manifest, digest)
@@ -540,6 +591,7 @@ def _run_locked(
                     tables = carried.merge(design, task.index, tables)
                 store.write_chunk(task.index, tables)
                 summary.executed += len(statuses)
+                summary.chunks_run += 1
                 summary.failed += statuses.count("failed")
                 bar.update(len(statuses))
     except (KeyboardInterrupt, Terminated) as exc:

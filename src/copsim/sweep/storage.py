@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from copsim.files import atomic_write
@@ -60,6 +61,8 @@ except ImportError:  # pragma: no cover - Windows
 TABLES = ("steps", "agents", "runs")
 MANIFEST = "manifest.json"
 LOCK = ".copsim.lock"
+#: The per-cell replicate counts ``copsim sweep --target-ci`` added (copsim.sweep.replication).
+REPLICATION = "replication.json"
 #: What a manifest written by this version says it is.
 FORMAT = "copsim-results/2"
 #: Keys every copsim manifest has had, from the first version on.
@@ -69,7 +72,8 @@ ROW_GROUP_ROWS = 50_000
 _PART = re.compile(r"^(runs|steps|agents)-(\d+)\.parquet$")
 #: Temporary names :func:`copsim.files.atomic_write` gives copsim's own files.
 _TEMP = re.compile(
-    r"^\.(manifest\.json|(runs|steps|agents)\.parquet|(runs|steps|agents)-\d+\.parquet)"
+    r"^\.(manifest\.json|replication\.json|(runs|steps|agents)\.parquet"
+    r"|(runs|steps|agents)-\d+\.parquet)"
     r"\.[0-9a-f]{8}\.tmp$"
 )
 
@@ -158,11 +162,12 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     if table.schema.remove_metadata().equals(schema):
         return table.replace_schema_metadata(None)
     columns = []
+    present = dict(zip(table.column_names, table.columns, strict=True))
     for f in schema:
-        if f.name not in table.column_names:
+        if f.name not in present:
             columns.append(pa.nulls(table.num_rows, f.type))
             continue
-        column = table.column(f.name)
+        column = present[f.name]
         columns.append(column if column.type.equals(f.type) else column.cast(f.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -464,12 +469,59 @@ class ResultStore:
 
     def unlisted_files(self) -> list[str]:
         """Files with the names copsim writes that its manifest does not list (not copsim's)."""
-        names = [f"{t}.parquet" for t in TABLES]
+        names = [f"{t}.parquet" for t in TABLES] + [REPLICATION]
         if self.parts.is_dir():
             names += [
                 f"parts/{p.name}" for p in sorted(self.parts.iterdir()) if _PART.match(p.name)
             ]
         return [rel for rel in names if (self.root / rel).exists() and rel not in self.files]
+
+    # ------------------------------------------------------------------ records
+    def write_record(self, rel: str, data: dict[str, Any]) -> None:
+        """Write a small JSON file of copsim's own, listed in the manifest before it is replaced.
+
+        The entry is marked pending, the file replaced atomically, then its size
+        and sha256 recorded: a kill in between leaves a pending entry and a whole
+        file (the old or the new one), which :meth:`read_record` accepts.
+        """
+        text = json.dumps(data, indent=2, default=str) + "\n"
+        blob = text.encode("utf-8")
+        self.files[rel] = {"pending": True}
+        self.write_manifest()
+        atomic_write(self.root / rel, lambda tmp: tmp.write_bytes(blob))
+        self.files[rel] = {"bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+        self._checked.pop(rel, None)
+        self.write_manifest()
+
+    def read_record(self, rel: str) -> dict[str, Any] | None:
+        """A JSON file :meth:`write_record` wrote, or ``None`` if the manifest lists none.
+
+        A pending entry (the writer was stopped) is read if the file is there:
+        it was replaced atomically, so it is whole (the caller checks that its
+        content makes sense).  A file that does not match
+        its recorded size and checksum, or is not a JSON object, is an error.
+        """
+        entry = self.files.get(rel)
+        path = self.root / rel
+        if entry is None:
+            return None
+        if entry.get("pending"):
+            if not path.is_file():
+                return None
+        else:
+            problem = self.check(rel)
+            if problem is not None:
+                raise ResultsError(f"{path} {problem}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ResultsError(f"{path} is not readable JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ResultsError(f"{path} is not a JSON object")
+        if entry.get("pending"):  # whole after all: it gets its checksum at the next write
+            size, digest = file_digest(path)
+            self.files[rel] = {"bytes": size, "sha256": digest}
+        return data
 
     # ------------------------------------------------------------------ parts
     def part_path(self, table: str, chunk: int) -> Path:
@@ -633,19 +685,53 @@ class ResultStore:
     def _read_parts(
         self, name: str, categorical: Iterable[str], columns: list[str] | None
     ) -> pa.Table | None:
-        """A table merged in memory from the parts of the done chunks (``None`` if none)."""
+        """A table merged in memory from the parts of the done chunks (``None`` if none).
+
+        A folder that grew and has not finished also holds the runs it carried
+        over (``carried/``, see :mod:`copsim.sweep.grow`); those no done chunk
+        has taken in yet are read too, so every finished run is seen, in run order.
+        """
         files = [path for _, path in self.part_files(name)]
-        if not files:
+        carried = self._carried_rows(name)
+        if not files and carried is None:
             return None
-        schema = unified_schema([pq.read_schema(p) for p in files], categorical)
+        schemas = [pq.read_schema(p) for p in files]
+        schema = unified_schema(
+            schemas + ([carried.schema] if carried is not None else []), categorical
+        )
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
         names = [f.name for f in schema]
         parts = []
-        for path in files:
-            present = [n for n in names if n in pq.read_schema(path).names]
+        for path, own in zip(files, schemas, strict=True):
+            present = [n for n in names if n in set(own.names)]
             parts.append(conform(pq.read_table(path, columns=present), schema))
-        return pa.concat_tables(parts)
+        if carried is None:
+            return pa.concat_tables(parts)
+        parts.append(
+            conform(carried.select([n for n in names if n in carried.schema.names]), schema)
+        )
+        merged = pa.concat_tables(parts)
+        keys = [k for k in ("run", "step", "agent_id") if k in names]
+        return merged.sort_by([(k, "ascending") for k in keys]) if keys else merged
+
+    def _carried_rows(self, name: str) -> pa.Table | None:
+        """Carried-over rows of ``table`` whose runs are in no done chunk yet (``None``: none).
+
+        A carried table that is not whole is left out (a sweep names it and stops).
+        """
+        rel = ((self.manifest.get("carried") or {}).get("tables") or {}).get(name)
+        if rel is None or self.check(rel) is not None:
+            return None
+        done = [path for _, path in self.part_files("runs")]
+        table = pq.read_table(self.root / rel)
+        kind = table.schema.field("run").type
+        runs = [pq.read_table(p, columns=["run"]).column("run") for p in done]
+        covered = pa.concat_arrays(
+            [c.cast(kind).combine_chunks() for c in runs] or [pa.array([], kind)]
+        )
+        rows = table.filter(pc.invert(pc.is_in(table.column("run"), value_set=covered)))
+        return rows if rows.num_rows else None
 
     def _warn_damaged(self) -> None:
         """Name each damaged part once (missing ones are chunks a killed sweep never finished)."""
