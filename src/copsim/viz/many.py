@@ -282,18 +282,17 @@ class Job:
             if self._stop.is_set() and done < total:
                 raise Cancelled
 
+        result = None
         try:
             result = run_many(settings, n, progress)
+            self.result = result  # before the job is released: a new press sees it
         except Cancelled:
             self.note = f"Stopped after {self.done} of {self.total} runs; nothing new is shown."
-            return None
         except (ParamsError, RuntimeError, ValueError) as exc:
             self.error = str(exc)
-            return None
         finally:
             with self._lock:
                 self.busy = False
-        self.result = result
         return result
 
     def cancel(self) -> None:
@@ -306,21 +305,21 @@ def _pct(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
+def _and(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def reading(result: ManyRuns, on_screen: bool) -> str:
     """One or two plain sentences for a class about what the many runs show."""
     s = result.settings
     head = f"In {result.n} runs with these settings (seeds {result.seeds[0]}-{result.seeds[-1]})"
     if not result.paired:
         shares = result.arms[0].shares()
-        text = (
-            f"{head}, learning was expansive in {_pct(shares['expansive'])} and defensive in "
-            f"{_pct(shares['defensive'])}"
-        )
-        if shares["stagnant"]:
-            text += f", stagnant in {_pct(shares['stagnant'])}"
+        kinds = ["expansive", "defensive"] + (["stagnant"] if shares["stagnant"] else [])
+        text = f"{head}, learning was " + _and([f"{k} in {_pct(shares[k])}" for k in kinds]) + "."
         if shares["dissolved"]:
-            text += f", and {_pct(shares['dissolved'])} of the communities dissolved"
-        text += "."
+            text += f" {_pct(shares['dissolved'])} of the communities dissolved."
     else:
         control = st.CONTROL_BY_NAME[s.compare_name]
         change = (

@@ -144,7 +144,8 @@ def ManyRunsPanel(session: Session, blocked: bool = False):
         return job.execute(settings, n, on_progress)
 
     task = solara.lab.use_task(work, dependencies=None, raise_error=False)
-    busy = job.busy or task.pending
+    state = task.result  # read the whole state, so every change (progress, end) redraws
+    busy = state.pending or job.busy
 
     def on_run() -> None:
         settings = session.staged
@@ -185,15 +186,15 @@ def ManyRunsPanel(session: Session, blocked: bool = False):
         if busy:
             done, total = job.done, job.total or count.value
             seconds = time.perf_counter() - started.current
-            solara.ProgressLinear(task.progress if task.progress else True)
+            solara.ProgressLinear(state.progress if state.progress else True)
             solara.Text(
                 f"Running… {done} of {total} runs done ({seconds:.0f} s)",
                 classes=["copsim-many-progress"],
             )
         if job.error:
             solara.Error(f"The runs could not be made: {job.error}", dense=True)
-        elif task.error and task.exception is not None:
-            solara.Error(f"The runs failed: {task.exception}", dense=True)
+        elif state.error and state.exception is not None:
+            solara.Error(f"The runs failed: {state.exception}", dense=True)
         if job.note:
             solara.Info(job.note, dense=True)
         result = job.result
