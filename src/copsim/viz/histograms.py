@@ -218,12 +218,16 @@ def _legend(canvas: Canvas, y: float, items: Sequence[tuple[str, str]], x: float
     return x
 
 
+def many_width(result: ManyRuns) -> float:
+    """Width of :func:`many_svg` in canvas units (two panels, or three side by side)."""
+    return (3 if result.paired else 2) * PANEL_WIDTH
+
+
 def many_svg(result: ManyRuns, on_screen: bool) -> str:
     """The whole picture: one histogram per outcome (per arm) and, in side-by-side
     mode, the difference histograms; ``on_screen`` adds the run-on-screen marker."""
-    columns = 3 if result.paired else 2
     rows = 2 if result.paired else 1
-    width = columns * PANEL_WIDTH
+    width = many_width(result)
     legend_h = 22.0
     canvas = Canvas(width, legend_h + rows * PANEL_HEIGHT, label="Outcomes over many seeds")
     x = _legend(canvas, 14, [(n, LABEL_COLOURS[n]) for n in LABELS])

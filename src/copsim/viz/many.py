@@ -305,6 +305,13 @@ def _pct(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
+def _moved(label: str, before: float, after: float) -> str:
+    """'moved the expansive share from 74% to 64%' (or 'left ... at' when unchanged)."""
+    if _pct(before) == _pct(after):
+        return f"left the {label} share at {_pct(before)}"
+    return f"moved the {label} share from {_pct(before)} to {_pct(after)}"
+
+
 def _and(parts: list[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -327,12 +334,11 @@ def reading(result: ManyRuns, on_screen: bool) -> str:
             f"{control.describe(s.compare_value)}"
         )
         a, b = (arm.shares() for arm in result.arms)
+        moves = _and([_moved(label, a[label], b[label]) for label in ("expansive", "defensive")])
         exp = result.difference("expansiveness")
         text = (
-            f"Over the same {result.n} seeds, changing {change} moved the expansive share "
-            f"from {_pct(a['expansive'])} to {_pct(b['expansive'])} and the defensive share "
-            f"from {_pct(a['defensive'])} to {_pct(b['defensive'])}; run B was more expansive "
-            f"than run A on {_pct(exp.higher / result.n)} of the seeds and less on "
+            f"Over the same {result.n} seeds, changing {change} {moves}; run B was more "
+            f"expansive than run A on {_pct(exp.higher / result.n)} of the seeds and less on "
             f"{_pct(exp.lower / result.n)}."
         )
     if on_screen:

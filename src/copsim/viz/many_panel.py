@@ -122,7 +122,13 @@ def ManyRunsResult(result: many.ManyRuns, on_screen: bool, stale: list[str]):
                 classes=["copsim-many-differences"],
                 style="font-size: 14px; margin: 2px 0;",
             )
-        solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["copsim-many-hist"])
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=svg,
+            classes=["copsim-many-hist"],
+            # about the scale of the live charts, not stretched across a wide screen
+            style=f"max-width: {1.25 * histograms.many_width(result):.0f}px;",
+        )
         _help(details_text(result))
 
 
