@@ -303,3 +303,42 @@ def test_a_second_press_while_running_starts_nothing(page, monkeypatch):
     release.set()
     wait_for(lambda: html(rc, "copsim-many-shares"))
     assert calls == [200]
+
+
+def test_stop_ends_the_computation_and_says_so(page, monkeypatch):
+    _, rc = page
+    monkeypatch.setattr(many, "MIN_CHUNK", 2)
+    monkeypatch.setattr(many, "WORK_PER_CHUNK", 1)  # many small chunks: Stop lands between
+    started, release = threading.Event(), threading.Event()
+    real = many.run_many
+
+    def held(settings, n, progress=None):
+        started.set()
+        release.wait(10)
+        return real(settings, n, progress)
+
+    monkeypatch.setattr(many, "run_many", held)
+    run_button(rc).click()
+    assert started.wait(10)
+    (stop,) = [w for w in rc.find(v.Btn).widgets if "Stop" in w.children]
+    stop.click()
+    release.set()
+    wait_for(lambda: not run_button(rc).disabled)
+    alerts = " ".join(str(c) for w in rc.find(v.Alert).widgets for c in w.children)
+    assert "Stopped after 2 of 200 runs" in alerts
+    assert not html(rc, "copsim-many-shares")
+
+
+def test_a_step_does_not_redraw_the_panel(page, monkeypatch):
+    _, rc = page
+    run_button(rc).click()
+    wait_for(lambda: html(rc, "copsim-many-shares"))
+    readings = []
+    real = many.reading
+    monkeypatch.setattr(many, "reading", lambda *a: readings.append(a) or real(*a))
+    (step,) = [w for w in rc.find(v.Btn).widgets if "Step" in w.children]
+    for _ in range(3):
+        step.click()
+    assert readings == []  # one render pass per step: the panel is not part of it
+    rc.find(v.Slider, label="Safety of the space: 0.75").widget.v_model = 0.5
+    assert readings  # but a settings change redraws it (to mark it stale)
