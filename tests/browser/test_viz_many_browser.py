@@ -26,6 +26,17 @@ def open_panel(view: ViewPage):
     return panel
 
 
+def choose_count(view: ViewPage, panel, n: int) -> None:
+    """Pick the number of seeds from the panel's menu (once the panel has unfolded)."""
+    page = view.page
+    page.get_by_role("button", name=re.compile(r"^Run \d+ seeds")).wait_for()
+    menu = panel.locator(".v-input", has_text="Seeds")
+    menu.scroll_into_view_if_needed()
+    menu.locator(".v-select__slot").click()
+    page.get_by_role("option", name=f"{n} seeds").click()
+    page.get_by_role("button", name=re.compile(rf"^Run {n} seeds")).wait_for()
+
+
 def run_and_wait(view: ViewPage, button_text: str):
     """Press the run button and wait for the result's sentence."""
     page = view.page
@@ -75,8 +86,7 @@ def test_many_runs_side_by_side_shows_paired_differences(view: ViewPage):
     page.get_by_role("button", name="Reset", exact=True).click()
     page.locator(".copsim-community").nth(1).wait_for()
     panel = open_panel(view)
-    panel.get_by_label("Seeds").click(force=True)
-    page.get_by_role("option", name="100 seeds").click()
+    choose_count(view, panel, 100)
     reading = run_and_wait(view, "Run 100 seeds with both settings")
     assert "Over the same 100 seeds, changing power asymmetry 1.5 → 3" in reading.inner_text()
     assert "The pair on screen (seed 1) is one of them" in reading.inner_text()

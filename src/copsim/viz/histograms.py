@@ -29,8 +29,10 @@ from copsim.viz.svg import Canvas
 
 #: Bins of an outcome histogram over [0, 1].
 OUTCOME_BINS = 20
-#: Bins of a difference histogram (odd, so that 0 is a bin's centre).
-DIFFERENCE_BINS = 21
+#: Bins of a difference histogram (even, so that 0 is an edge: B lower on the left of
+#: the zero line, B higher on its right, seeds with no difference at the bottom of the
+#: first bar right of it).
+DIFFERENCE_BINS = 20
 THRESHOLDS = {"expansiveness": EXPANSIVE_AT, "defensiveness": DEFENSIVE_AT}
 TITLES = {"expansiveness": "Expansiveness", "defensiveness": "Defensiveness"}
 #: Colours of B higher / the same / lower than A (Okabe-Ito blue, grey, vermilion).
@@ -184,9 +186,7 @@ def difference_panel(
 ) -> None:
     """Histogram of B - A over the seeds, split by sign, with the mean and its 95% CI."""
     half = difference_range(diff.differences)
-    side = DIFFERENCE_BINS // 2
-    width = half / side  # bin centres at -half, ..., 0, ..., half
-    edges = (np.arange(-side, side + 2) - 0.5) * width
+    edges = np.linspace(-half, half, DIFFERENCE_BINS + 1)
     d = diff.differences
     sign = np.where(d > 0, "B higher", np.where(d < 0, "B lower", "same"))
     names = [n for n, _ in SIGN_COLOURS]

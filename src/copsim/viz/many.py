@@ -305,11 +305,19 @@ def _pct(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
-def _moved(label: str, before: float, after: float) -> str:
-    """'moved the expansive share from 74% to 64%' (or 'left ... at' when unchanged)."""
-    if _pct(before) == _pct(after):
-        return f"left the {label} share at {_pct(before)}"
-    return f"moved the {label} share from {_pct(before)} to {_pct(after)}"
+def _moved(a: dict[str, float], b: dict[str, float]) -> str:
+    """'moved the expansive share from 74% to 64% and the defensive share from 26% to
+    36%' (shares of run A, then B); 'left ... at' for a share that did not move."""
+    phrases = []
+    for label in ("expansive", "defensive"):
+        if _pct(a[label]) == _pct(b[label]):
+            phrases.append(("left", f"the {label} share at {_pct(a[label])}"))
+        else:
+            phrases.append(
+                ("moved", f"the {label} share from {_pct(a[label])} to {_pct(b[label])}")
+            )
+    (verb1, what1), (verb2, what2) = phrases
+    return f"{verb1} {what1} and {'' if verb2 == verb1 else verb2 + ' '}{what2}"
 
 
 def _and(parts: list[str]) -> str:
@@ -334,7 +342,7 @@ def reading(result: ManyRuns, on_screen: bool) -> str:
             f"{control.describe(s.compare_value)}"
         )
         a, b = (arm.shares() for arm in result.arms)
-        moves = _and([_moved(label, a[label], b[label]) for label in ("expansive", "defensive")])
+        moves = _moved(a, b)
         exp = result.difference("expansiveness")
         text = (
             f"Over the same {result.n} seeds, changing {change} {moves}; run B was more "
