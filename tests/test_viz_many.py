@@ -240,6 +240,10 @@ def run_button(rc) -> v.Btn:
     return found
 
 
+def alerts(rc) -> str:
+    return " ".join(str(c) for w in rc.find(v.Alert).widgets for c in w.children)
+
+
 def wait_for(condition, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -248,12 +252,18 @@ def wait_for(condition, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def wait_for_result(rc) -> None:
+    """Wait until the result is drawn and the button is free again: the worker thread
+    updates the widgets one by one, so wait for the last of them."""
+    wait_for(lambda: html(rc, "copsim-many-hist") and not run_button(rc).disabled)
+
+
 def test_panel_runs_the_staged_settings_and_shows_the_shares(page):
     _, rc = page
     button = run_button(rc)
     assert "Run 200 seeds with these settings" in button.children
     button.click()
-    wait_for(lambda: html(rc, "copsim-many-shares"))
+    wait_for_result(rc)
     shares = html(rc, "copsim-many-shares")[0].unsafe_innerHTML
     reading = html(rc, "copsim-many-reading")[0].unsafe_innerHTML
     assert reading.startswith("In 200 runs with these settings (seeds 1-200)")
@@ -263,11 +273,9 @@ def test_panel_runs_the_staged_settings_and_shows_the_shares(page):
     ]
     assert len(counts) == len(LABELS) and sum(counts) == 200
     assert "seed 1 (on screen)" in html(rc, "copsim-many-hist")[0].unsafe_innerHTML
-    assert not run_button(rc).disabled
     # a staged change marks the results stale at once
     rc.find(v.Slider, label="Power asymmetry: 1.5").widget.v_model = 3.0
-    alerts = " ".join(str(c) for w in rc.find(v.Alert).widgets for c in w.children)
-    assert "Settings changed since these runs (Power asymmetry 1.5 → 3): run again" in alerts
+    assert "Settings changed since these runs (Power asymmetry 1.5 → 3): run again" in alerts(rc)
 
 
 def test_panel_side_by_side_shows_paired_differences(page):
@@ -277,7 +285,7 @@ def test_panel_side_by_side_shows_paired_differences(page):
     button = run_button(rc)
     assert "Run 100 seeds with both settings" in button.children
     button.click()
-    wait_for(lambda: html(rc, "copsim-many-differences"))
+    wait_for_result(rc)
     lines = html(rc, "copsim-many-differences")[0].unsafe_innerHTML
     assert "expansiveness" in lines and "defensiveness" in lines and "95% CI" in lines
     assert "B − A" in html(rc, "copsim-many-hist")[0].unsafe_innerHTML
@@ -301,7 +309,7 @@ def test_a_second_press_while_running_starts_nothing(page, monkeypatch):
     assert run_button(rc).disabled
     run_button(rc).click()  # the handler runs even if the widget is disabled
     release.set()
-    wait_for(lambda: html(rc, "copsim-many-shares"))
+    wait_for_result(rc)
     assert calls == [200]
 
 
@@ -323,16 +331,16 @@ def test_stop_ends_the_computation_and_says_so(page, monkeypatch):
     (stop,) = [w for w in rc.find(v.Btn).widgets if "Stop" in w.children]
     stop.click()
     release.set()
+    # the worker thread updates the widgets one by one: wait for the last of them
+    wait_for(lambda: "Stopped after 2 of 200 runs" in alerts(rc))
     wait_for(lambda: not run_button(rc).disabled)
-    alerts = " ".join(str(c) for w in rc.find(v.Alert).widgets for c in w.children)
-    assert "Stopped after 2 of 200 runs" in alerts
     assert not html(rc, "copsim-many-shares")
 
 
 def test_a_step_does_not_redraw_the_panel(page, monkeypatch):
     _, rc = page
     run_button(rc).click()
-    wait_for(lambda: html(rc, "copsim-many-shares"))
+    wait_for_result(rc)
     readings = []
     real = many.reading
     monkeypatch.setattr(many, "reading", lambda *a: readings.append(a) or real(*a))
@@ -342,3 +350,12 @@ def test_a_step_does_not_redraw_the_panel(page, monkeypatch):
     assert readings == []  # one render pass per step: the panel is not part of it
     rc.find(v.Slider, label="Safety of the space: 0.75").widget.v_model = 0.5
     assert readings  # but a settings change redraws it (to mark it stale)
+
+
+def test_a_bad_seed_blocks_the_button(page):
+    _, rc = page
+    field = rc.find(v.TextField, label="Seed").widget
+    field.v_model = "ten"
+    field.fire_event("keyup.enter", None)
+    assert run_button(rc).disabled
+    assert "Fix the seed (left) before running many seeds" in alerts(rc)
