@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from viz_page import ViewPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -38,11 +39,16 @@ def choose_count(view: ViewPage, panel, n: int) -> None:
 
 
 def run_and_wait(view: ViewPage, button_text: str):
-    """Press the run button and wait for the result's sentence."""
+    """Press the run button and wait until the result is drawn and the button is free
+    again (widgets arrive one by one, so wait for each part checked later)."""
     page = view.page
-    page.get_by_role("button", name=button_text).click()
+    button = page.get_by_role("button", name=button_text)
+    button.click()
     reading = page.locator(".copsim-many-reading")
     reading.wait_for(timeout=120_000)
+    page.locator(".copsim-many-hist svg").wait_for()
+    page.locator(".copsim-many-shares td[data-label='dissolved']").last.wait_for()
+    expect(button).to_be_enabled()
     return reading
 
 
