@@ -204,13 +204,15 @@ def run_many(settings: Settings, n: int, progress: Progress | None = None) -> Ma
     total = len(params)
     done = 0
 
-    def step(count: int) -> None:
+    def count_done(count: int) -> None:
         nonlocal done
         done += count
         if progress is not None:
             progress(done, total)
 
-    results = run_ensembles(params, seeds * len(arms), size=chunk_size(arms[0]), progress=step)
+    results = run_ensembles(
+        params, seeds * len(arms), size=chunk_size(arms[0]), progress=count_done
+    )
     out = []
     for a, (name, p) in enumerate(zip("AB", arms, strict=False)):
         block = results[a * n : (a + 1) * n]
