@@ -13,6 +13,11 @@ side-by-side pair, in the one-space and the four-space scenario:
   status, the picture and the charts have all changed and the next frame is
   drawn (server, websocket, Vue and layout included).
 
+With ``--many`` it times instead one press of the "What happens across many
+runs?" panel (:func:`copsim.viz.many.run_many` plus its histograms) for every
+shipped scenario at its default size, alone and side by side, over
+``--seeds`` seeds (default 200): wall and CPU seconds, best of ``--repeats``.
+
 Each figure is the median (and 90th percentile) over ``--steps`` steps after a
 warm-up.  Timings depend on the machine; the script prints its core count and
 load so numbers can be read in context.
@@ -21,6 +26,7 @@ Usage::
 
     PYTHONPATH=src python benchmarks/bench_viz.py
     PYTHONPATH=src python benchmarks/bench_viz.py --browser --steps 20
+    PYTHONPATH=src python benchmarks/bench_viz.py --many --seeds 200
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from copsim.viz import drawing
+from copsim.viz import drawing, histograms, many
+from copsim.viz import settings as st
 from copsim.viz.session import Session
 
 PRACTITIONERS = 200
@@ -184,13 +191,70 @@ def browser_step_times(scenario_title: str, steps: int) -> list[float]:
         server.wait(timeout=20)
 
 
+#: Slow corners of the panel beyond the defaults: the largest community the slider
+#: allows, and March with turnover (no equilibrium, so every run lasts 10,000 steps).
+MANY_EXTRA = (
+    ("ogp_workshop", {"n_practitioners": 300}),
+    ("march1991", {"turnover_rate": 0.02}),
+)
+
+
+def many_cases() -> list[tuple[str, Session]]:
+    """Each scenario at its default size alone and side by side (run B changes power
+    asymmetry, or for March, which has no power, the community's size), then the
+    slow corners."""
+    cases = []
+    for scenario in st.scenario_names():
+        for compare in (False, True):
+            session = Session(scenario, seed=1)
+            if compare:
+                session.set_compare(True)
+                if not session.staged.params().social_layer:
+                    session.set_compare_name("n_practitioners")
+            cases.append((f"{scenario}{' side by side' if compare else ''}", session))
+    for scenario, changes in MANY_EXTRA:
+        session = Session(scenario, seed=1)
+        for name, value in changes.items():
+            session.set_value(name, value)
+        extra = ", ".join(f"{k}={v}" for k, v in changes.items())
+        cases.append((f"{scenario} {extra}", session))
+    return cases
+
+
+def many_times(seeds: int, repeats: int) -> None:
+    """Time one press of the many-runs panel (the runs and the histograms) per case."""
+    for name, session in many_cases():
+        best = None
+        for _ in range(repeats):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            result = many.run_many(session.staged, seeds)
+            histograms.many_svg(result, on_screen=True)
+            took = (time.perf_counter() - start, time.process_time() - start_cpu)
+            best = took if best is None or took[0] < best[0] else best
+        p = session.staged.params()
+        runs = seeds * len(result.arms)
+        print(
+            f"{name:40s} {p.n_practitioners:4d} practitioners, {runs:4d} runs: "
+            f"wall {best[0]:5.1f} s, cpu {best[1]:5.1f} s ({runs / best[0]:4.0f} runs/s), "
+            f"steps {int(result.arms[0].steps.min())}-{int(result.arms[0].steps.max())}",
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the timings."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="timed steps per case (default 30)")
     parser.add_argument("--browser", action="store_true", help="also time clicks in Chromium")
+    parser.add_argument("--many", action="store_true", help="time the many-runs panel instead")
+    parser.add_argument("--seeds", type=int, default=many.DEFAULT_COUNT, help="seeds per press")
+    parser.add_argument("--repeats", type=int, default=2, help="presses per case (best kept)")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    if args.many:
+        print(f"many-runs panel, {args.seeds} seeds; {os.cpu_count()} cores, load {load:.1f}")
+        many_times(args.seeds, args.repeats)
+        return 0
     print(
         f"{PRACTITIONERS} practitioners, {args.steps} steps per case; {os.cpu_count()} cores, load {load:.1f}"
     )

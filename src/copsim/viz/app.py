@@ -10,6 +10,7 @@ from __future__ import annotations
 import solara
 
 from copsim.viz import components as ui
+from copsim.viz.many_panel import ManyRunsPanel
 from copsim.viz.session import Session
 
 TITLE = "copsim: how a community of practice learns"
@@ -77,6 +78,7 @@ def TeachingView(session: Session):
                     seed_error.value is not None,
                     reset_error.value,
                 )
+                ManyRunsPanel(session, seed_error.value is not None)
                 ui.ResearchDetails(session)
 
 

@@ -172,8 +172,9 @@ class Canvas:
         fill: str = "none",
         stroke: str | None = None,
         opacity: float | None = None,
+        title: str | None = None,
     ) -> None:
-        """A rectangle."""
+        """A rectangle; ``title`` becomes its hover tooltip."""
         attrs = _attrs(
             x=float(x),
             y=float(y),
@@ -183,7 +184,10 @@ class Canvas:
             stroke=stroke,
             opacity=opacity,
         )
-        self.parts.append(f"<rect {attrs}/>")
+        if title:
+            self.parts.append(f"<rect {attrs}><title>{escape(title)}</title></rect>")
+        else:
+            self.parts.append(f"<rect {attrs}/>")
 
     def text(
         self,
