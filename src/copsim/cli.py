@@ -378,6 +378,13 @@ def _sweep(args: argparse.Namespace) -> int:
 
         return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
     print(summary)
+    return _after_sweep(args, design, out, summary)
+
+
+def _after_sweep(args: argparse.Namespace, design: Design, out: Path, summary) -> int:
+    """What every sweep does once it has printed its summary (plain or ``--target-ci``):
+    the estimate of a dry run, the report, and the exit code (130 interrupted, 1 when
+    every run failed)."""
     if summary.dry_run:
         here = _folder_design(design, out, args.fresh)
         print("\n".join(estimate_lines(here, _sweep_workers(args, here))))
@@ -442,25 +449,7 @@ def _sweep_target_ci(args: argparse.Namespace, design: Design, out: Path) -> int
 
         return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
     print(summary.text(rounds=False))
-    if summary.dry_run:
-        here = _folder_design(design, out, args.fresh)
-        print("\n".join(estimate_lines(here, _sweep_workers(args, here))))
-        return 0
-    if summary.complete and args.report:
-        from copsim.report import write_report
-
-        print(f"report: {write_report(summary.path)}")
-    elif summary.complete:
-        print(f"report: copsim report {summary.path}")
-    if summary.interrupted:
-        return 130
-    if summary.n_runs and summary.failed_total >= summary.n_runs:
-        return _fail(
-            f"copsim sweep: all {summary.n_runs} runs failed; see the 'error' column of "
-            f"{summary.path / 'runs.parquet'} (or copsim run {args.config} --point 0)",
-            1,
-        )
-    return 0
+    return _after_sweep(args, design, out, summary)
 
 
 # ----------------------------------------------------------------------------- report
