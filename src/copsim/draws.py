@@ -169,11 +169,16 @@ class Draws:
     def normal(self, site: str, run, element, round_: int = 0) -> np.ndarray:
         """Standard normals, by the inverse normal CDF of an open-interval uniform."""
         u = self.uniform(site, run, element, round_)
-        return special.ndtri((u * (1.0 - 2.0**-53)) + 2.0**-54)
+        u *= 1.0 - 2.0**-53  # in place: the same two roundings, no temporaries
+        u += 2.0**-54
+        return special.ndtri(u, out=u)
 
     def exponential(self, site: str, run, element, round_: int = 0) -> np.ndarray:
         """Standard exponentials, -log(1 - u)."""
-        return -np.log1p(-self.uniform(site, run, element, round_))
+        u = self.uniform(site, run, element, round_)
+        np.negative(u, out=u)
+        np.log1p(u, out=u)
+        return np.negative(u, out=u)
 
     def poisson(self, site: str, lam, run, element, round_: int = 0) -> np.ndarray:
         """Poisson counts by inversion of the CDF (for the small means used here)."""

@@ -182,10 +182,12 @@ def socialize(
     full = expand_rows(target, beliefs.shape)
     pull = beliefs != full
     pull &= full != 0
+    rate = np.asarray(rate, dtype=np.float64)
+    if isinstance(rng, Keyed) and rate.ndim == beliefs.ndim and rate.shape[-1] == 1:
+        pull &= rate > 0  # a row whose rate is 0 cannot move: no candidate, no hash
     candidates = np.flatnonzero(pull)
     if candidates.size == 0:
         return 0
-    rate = np.asarray(rate, dtype=np.float64)
     if isinstance(rng, Keyed):  # the social model: a keyed uniform per candidate cell
         chance = _at(rate, beliefs.shape, candidates)
         if np.ndim(chance):  # a cell whose rate is 0 cannot move (u >= 0): skip its hash

@@ -134,7 +134,9 @@ class Memberships:
     def pair_of(self, slot: np.ndarray, space: np.ndarray) -> np.ndarray:
         """The index of each (slot, space) membership, -1 where there is none."""
         key = self.slot * self.n_spaces + self.space
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)  # a (slot, space) pair is listed once: keys are unique...
+        if np.any(np.diff(key[order]) == 0):  # ...else the first listed must win, as before
+            order = np.argsort(key, kind="stable")
         want = np.asarray(slot) * self.n_spaces + np.asarray(space)
         at = np.minimum(np.searchsorted(key[order], want), max(key.size - 1, 0))
         found = key.size > 0
