@@ -224,6 +224,15 @@ def row_sums(x: np.ndarray) -> np.ndarray:
     return total
 
 
+
+def row_maxima(x: np.ndarray) -> np.ndarray:
+    """Largest value of each row of a 2-D array with few columns, column by column
+    (the same values as ``x.max(axis=1)``: a maximum is exact in any order)."""
+    top = x[:, 0].copy()
+    for k in range(1, x.shape[1]):
+        np.maximum(top, x[:, k], out=top)
+    return top
+
 def unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero): for cosine similarities."""
     norm = np.sqrt(np.einsum("ij,ij->i", x, x))  # row norms, without a temporary

@@ -145,7 +145,7 @@ def wander(c: Community, slots: np.ndarray) -> np.ndarray:
     logs += WANDER_RETURN * (c.own["agendas"][slots] - logs)
     step_size = np.sqrt(_column(c.at_slots("purpose_drift", slots)))
     logs += step_size * theme_draws(c, slots, "agendas.wander", "normal")
-    logs -= logs.max(axis=1, keepdims=True)  # for exp without overflow
+    logs -= pop.row_maxima(logs)[:, None]  # for exp without overflow
     walked = np.exp(logs)
     return walked / pop.row_sums(walked)[:, None]
 
