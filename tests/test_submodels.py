@@ -412,3 +412,21 @@ def test_conditionality_below_one_half_is_the_experts_takeover_chance():
     )
     replaced = grand_plan.replace_votes(c, np.zeros((400, 4), dtype=np.float32))
     assert replaced.mean() == pytest.approx(0.1, abs=0.05)  # 400 draws: SE 0.015
+
+
+def test_pair_of_finds_each_membership_and_the_first_listed_of_duplicates():
+    """``pair_of`` looks (slot, space) pairs up by sorted keys: with unique pairs any
+    sort finds the same index; a pair listed twice resolves to the first listing."""
+    from copsim.memberships import Memberships
+
+    rng = np.random.default_rng(3)
+    mb = Memberships(n_spaces=6, n_slots=40)
+    cells = rng.permutation(6 * 40)[:90]  # 90 distinct (space, slot) pairs, shuffled
+    space, slot = cells // 40, cells % 40
+    mb.add(space, slot, np.ones(90), np.ones(90))
+    asked = rng.integers(0, 90, 200)
+    assert np.array_equal(mb.pair_of(slot[asked], space[asked]), asked)
+    missing = np.setdiff1d(np.arange(6 * 40), cells)[:5]
+    assert np.all(mb.pair_of(missing % 40, missing // 40) == -1)
+    mb.add(space[:3], slot[:3], np.ones(3), np.ones(3))  # listed again at 90..92
+    assert np.array_equal(mb.pair_of(slot[:3], space[:3]), [0, 1, 2])
