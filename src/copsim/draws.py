@@ -20,7 +20,8 @@ which is what makes paired differences sharp (ODD II.5, docs/engine.md).
 The hash is splitmix64's finalizer (Steele, Lea and Flood's mixing function),
 applied twice: once per run to fold (key, period, site, round) into a base, and
 once per element to the base plus the element times an odd constant.  Every
-operation is a whole-array uint64 operation; uniforms take the top 53 bits.
+operation is an elementwise uint64 operation (worked through in cache-sized
+blocks); uniforms take the top 53 bits.
 """
 
 from __future__ import annotations
