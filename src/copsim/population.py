@@ -224,7 +224,6 @@ def row_sums(x: np.ndarray) -> np.ndarray:
     return total
 
 
-
 def row_maxima(x: np.ndarray) -> np.ndarray:
     """Largest value of each row of a 2-D array with few columns, column by column
     (the same values as ``x.max(axis=1)``: a maximum is exact in any order)."""
@@ -232,6 +231,7 @@ def row_maxima(x: np.ndarray) -> np.ndarray:
     for k in range(1, x.shape[1]):
         np.maximum(top, x[:, k], out=top)
     return top
+
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero): for cosine similarities."""
