@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from viz_page import ViewPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -109,7 +110,9 @@ def test_seed_field_rejects_bad_input_with_a_visible_message(view: ViewPage):
     message = page.get_by_text("Seed not accepted: 'forty-two' is not a seed")
     message.wait_for()
     assert message.is_visible()
-    assert page.get_by_role("button", name="Reset", exact=True).is_disabled()
+    # the message and the button are separate widgets that reach the page one after
+    # the other: wait (up to Playwright's 5 s) for the button rather than read it once
+    expect(page.get_by_role("button", name="Reset", exact=True)).to_be_disabled()
     view.shot("05-bad-seed")
     seed.fill("42")
     seed.press("Enter")
