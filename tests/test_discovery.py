@@ -458,6 +458,26 @@ def test_report_of_a_multi_factor_design_has_the_discovery_section(folder):
     )
 
 
+def test_report_asks_for_more_density_when_the_outcome_is_already_common(tmp_path):
+    """With 87% of runs expansive a box at 80% would be the whole space: the report asks
+    for halfway to 1 and finds where expansive runs are commoner still (safety > 0.3)."""
+    rng = np.random.default_rng(11)
+    runs = lhs_runs(1500)
+    inside = runs["safety"].to_numpy() > 0.3
+    hit = np.where(inside, rng.random(len(runs)) < 0.99, rng.random(len(runs)) < 0.6)
+    runs["label"] = pd.Categorical(np.where(hit, "expansive", "stagnant"))
+    base = float(hit.mean())
+    assert base > 0.8
+    assert rp.discovery_threshold(base) == round(base + (1 - base) / 2, 2)
+    assert rp.discovery_threshold(0.3) == rp.DISCOVERY_DENSITY
+    section = rp.discovery_section(an.Results(tmp_path, runs, manifest=lhs_manifest(1500)), {})
+    assert "so the box is asked for" in " ".join(section.text)
+    box = section.tables[0][1]
+    assert "safety" in set(box["factor"])
+    low = float(box.loc[box["factor"] == "safety", "low"].iloc[0])
+    assert 0.2 < low < 0.4
+
+
 def test_report_skips_discovery_in_one_line_when_runs_are_few_or_the_extra_is_missing(
     tmp_path, monkeypatch
 ):
