@@ -354,30 +354,40 @@ def _sweep(args: argparse.Namespace) -> int:
         refused, design, out = _sweep_preflight(args)
     if refused is not None:
         return refused
-    if args.target_ci is not None:
-        return _sweep_target_ci(args, design, out)
-    backend = "dask" if args.scheduler else args.backend
+    options = dict(
+        workers=args.workers,
+        backend="dask" if args.scheduler else args.backend,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        fresh=args.fresh,
+        dry_run=args.dry_run,
+        progress=not args.no_progress,
+        out=args.out,
+        ensemble_size=args.ensemble_size,
+    )
     try:
         with allow_huge_designs(args.allow_huge):
-            summary = run_sweep(
-                args.config,
-                workers=args.workers,
-                backend=backend,
-                scheduler=args.scheduler,
-                resume=args.resume,
-                fresh=args.fresh,
-                dry_run=args.dry_run,
-                progress=not args.no_progress,
-                out=args.out,
-                ensemble_size=args.ensemble_size,
-            )
+            if args.target_ci is None:
+                summary = run_sweep(args.config, **options)
+                text = str(summary)
+            else:  # the sweep, then rounds of replicates for the cells still too wide
+                from copsim.sweep.target_ci import run_target_ci
+
+                summary = run_target_ci(
+                    args.config,
+                    args.target_ci,
+                    args.max_replicates,
+                    on_round=lambda line: print(line, flush=True),
+                    **options,
+                )
+                text = summary.text(rounds=False)
     except OSError as exc:  # e.g. the folder became read-only, or the disk is full
         return _fail(_os_error_text(exc, out), 2)
     except (SweepError, ValueError, RuntimeError) as exc:
         from copsim.sweep.config import ConfigError
 
         return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
-    print(summary)
+    print(text)
     return _after_sweep(args, design, out, summary)
 
 
@@ -417,39 +427,6 @@ def _folder_design(design: Design, out: Path, fresh: bool) -> Design:
         return folder_design(design, out)
     except (SweepError, ResultsError):
         return design  # the plan printed above names the problem
-
-
-def _sweep_target_ci(args: argparse.Namespace, design: Design, out: Path) -> int:
-    """``copsim sweep CONFIG --target-ci W``: the sweep, then rounds of replicates."""
-    from copsim.sweep.config import allow_huge_designs
-    from copsim.sweep.runner import SweepError
-    from copsim.sweep.target_ci import run_target_ci
-
-    try:
-        with allow_huge_designs(args.allow_huge):
-            summary = run_target_ci(
-                args.config,
-                args.target_ci,
-                args.max_replicates,
-                workers=args.workers,
-                backend="dask" if args.scheduler else args.backend,
-                scheduler=args.scheduler,
-                resume=args.resume,
-                fresh=args.fresh,
-                dry_run=args.dry_run,
-                progress=not args.no_progress,
-                out=args.out,
-                ensemble_size=args.ensemble_size,
-                on_round=lambda line: print(line, flush=True),
-            )
-    except OSError as exc:
-        return _fail(_os_error_text(exc, out), 2)
-    except (SweepError, ValueError, RuntimeError) as exc:
-        from copsim.sweep.config import ConfigError
-
-        return _fail(str(exc), 2 if isinstance(exc, ConfigError) else getattr(exc, "exit_code", 1))
-    print(summary.text(rounds=False))
-    return _after_sweep(args, design, out, summary)
 
 
 # ----------------------------------------------------------------------------- report
