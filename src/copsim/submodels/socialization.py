@@ -38,16 +38,25 @@ NEWCOMER_TENURE = 10
 
 def step(c: Community) -> None:
     """Members move toward their home repertoire, dimension by dimension."""
+    home = c.derived.home_space()
+    targets = np.take(c.spaces.codes, home, axis=0)  # np.take: much faster row gather
+    targets[:, c.world.tacit] = 0  # tacit knowledge is never in a repertoire
+    kn.socialize(c.people.beliefs, targets, rates(c)[:, None], c.keyed("socialization.steps"))
+
+
+def rates(c: Community) -> np.ndarray:
+    """Each slot's chance per pulled cell this period, in [0, 1] (0 for empty slots).
+
+    Kept apart from the move itself so that the chance has one definition, read by
+    the step and by ``benchmarks/bench_compiled.py``'s compiled variant of the move.
+    """
     d, people = c.derived, c.people
     pair = d.home_pairs()
     home = d.home_space()
-    targets = np.take(c.spaces.codes, home, axis=0)  # np.take: much faster row gather
-    targets[:, c.world.tacit] = 0  # tacit knowledge is never in a repertoire
     newcomer = people.tenure < NEWCOMER_TENURE
     pressure = 1.0 + c.at_slots("newcomer_pressure") * c.spaces.rigidity[home] * newcomer
-    rates = people.socialization_rates * d.home_participation(pair) * pressure
-    rates *= c.derived.receptiveness(c.params.power_in_receptiveness)
+    chance = people.socialization_rates * d.home_participation(pair) * pressure
+    chance *= d.receptiveness(c.params.power_in_receptiveness)
     if role_play.active(c):  # out of role, members explore rather than conform
-        rates *= c.at_slots("role_play_identity_weight")
-    rates = np.clip(rates * people.present, 0.0, 1.0)
-    kn.socialize(people.beliefs, targets, rates[:, None], c.keyed("socialization.steps"))
+        chance *= c.at_slots("role_play_identity_weight")
+    return np.clip(chance * people.present, 0.0, 1.0)
