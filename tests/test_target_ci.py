@@ -135,6 +135,31 @@ def test_the_added_runs_equal_a_fresh_sweep_with_more_replicates(narrowed, tmp_p
         )
 
 
+def test_the_dask_backend_narrows_to_the_same_tables(narrowed, tmp_path):
+    """Every round starts its own Dask cluster; the rounds, the record and every run
+    are those of the local backend, bit for bit."""
+    out, summary, lines = narrowed
+    on_dask = tmp_path / "dask"
+    dask_lines: list[str] = []
+    again = run_target_ci(
+        write_config(tmp_path, "tci", on_dask),
+        TARGET,
+        CAP,
+        backend="dask",
+        workers=2,
+        progress=False,
+        on_round=dask_lines.append,
+    )
+    assert again.complete and again.status == summary.status
+    assert dask_lines == lines and cell_counts(on_dask) == cell_counts(out)
+    for name in ("runs", "steps"):
+        pd.testing.assert_frame_equal(
+            table(on_dask, name), table(out, name), check_exact=True, obj=name
+        )
+    sessions = copsim.load(on_dask).manifest["sessions"]
+    assert {s["backend"] for s in sessions} == {"dask"} and len(sessions) == len(lines) + 1
+
+
 def test_an_interrupted_target_ci_resumes_to_the_same_tables(narrowed, tmp_path):
     out, summary, _ = narrowed
     again = tmp_path / "again"
