@@ -12,6 +12,7 @@ keeps per browser session, like the :class:`Session` itself."""
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 from typing import Any
@@ -47,13 +48,9 @@ def refresh_all() -> None:
     force_update()
 
 
-def _help(text: str) -> None:
+def help_note(text: str) -> None:
     """A small grey explanation under a control."""
-    solara.HTML(tag="div", unsafe_innerHTML=_escape(text), style=HELP_STYLE)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), style=HELP_STYLE)
 
 
 # ----------------------------------------------------------------------------- controls
@@ -112,7 +109,7 @@ def ScenarioPicker(session: Session, on_pick: Callable[[str], None]):
     )
     solara.HTML(
         tag="p",
-        unsafe_innerHTML=_escape(st.narrative(name)),
+        unsafe_innerHTML=html.escape(st.narrative(name)),
         style="font-size: 13px; line-height: 1.4; margin: 0;",
         classes=["copsim-narrative"],
     )
@@ -257,7 +254,7 @@ def ComparePanel(session: Session):
         settings_changed()
 
     solara.Switch(label="Side by side: same seed, one change", value=s.compare, on_value=on_switch)
-    _help(
+    help_note(
         "Two runs with the same people and the same luck; only the setting below differs, "
         "so any difference you see comes from that one change."
     )
@@ -277,9 +274,9 @@ def ComparePanel(session: Session):
 
 
 # ----------------------------------------------------------------------------- the display
-def _chip(label: str) -> str:
+def label_chip(label: str) -> str:
     colour = drawing.LABEL_COLOURS.get(label, "#636363")
-    return f'<span style="{CHIP_STYLE} background:{colour};">{_escape(label)}</span>'
+    return f'<span style="{CHIP_STYLE} background:{colour};">{html.escape(label)}</span>'
 
 
 @solara.component
@@ -304,15 +301,15 @@ def StatusBar(session: Session, tick: int):
     names = session.run_names()
     for run, name in zip(runs, names, strict=True):
         label, reason = run.label()
-        prefix = f"<b>{_escape(name)}</b> " if len(runs) > 1 else ""
+        prefix = f"<b>{html.escape(name)}</b> " if len(runs) > 1 else ""
         if run.steps == 0:
             label = "not started"
             reason = (
                 "Press Step or Play. The label will say what kind of learning the run shows so far."
             )
         rows.append(
-            f'<div class="copsim-label" data-label="{label}" style="margin-top:6px;">{prefix}{_chip(label)}'
-            f'<span style="font-size:14px;">{_escape(reason)}</span></div>'
+            f'<div class="copsim-label" data-label="{label}" style="margin-top:6px;">{prefix}{label_chip(label)}'
+            f'<span style="font-size:14px;">{html.escape(reason)}</span></div>'
         )
     solara.HTML(tag="div", unsafe_innerHTML="".join(rows), classes=["copsim-status"])
 
@@ -343,7 +340,9 @@ def CommunityView(session: Session, colour_by: solara.Reactive[str], tick: int):
     with solara.Columns([1, 1]):
         for run, name in zip(runs, names, strict=True):
             with solara.Column():
-                solara.HTML(tag="h3", unsafe_innerHTML=_escape("Run " + name), style="margin:0;")
+                solara.HTML(
+                    tag="h3", unsafe_innerHTML=html.escape("Run " + name), style="margin:0;"
+                )
                 solara.HTML(
                     tag="div",
                     unsafe_innerHTML=drawing.community_svg(run, chosen, 2),
@@ -366,10 +365,10 @@ def EventLog(session: Session, tick: int):
     with solara.Columns([1] * len(runs)):
         for run, name in zip(runs, names, strict=True):
             lines = "".join(
-                f'<li class="copsim-event" data-kind="{e.kind}">{_escape(e.line())}</li>'
+                f'<li class="copsim-event" data-kind="{e.kind}">{html.escape(e.line())}</li>'
                 for e in reversed(run.log[-200:])
             )
-            head = f"<b>{_escape('Run ' + name)}</b>" if len(runs) > 1 else ""
+            head = f"<b>{html.escape('Run ' + name)}</b>" if len(runs) > 1 else ""
             solara.HTML(
                 tag="div",
                 unsafe_innerHTML=f'{head}<ul style="list-style:none; padding-left:0; margin:0;">{lines}</ul>',
@@ -387,7 +386,7 @@ def ResearchDetails(session: Session):
             dump = run.params.model_dump()
             default = Params().model_dump()
             rows = "".join(
-                f"<tr><td><code>{k}</code></td><td>{_escape(repr(v))}</td>"
+                f"<tr><td><code>{k}</code></td><td>{html.escape(repr(v))}</td>"
                 f"<td style='color:#888'>{'' if default.get(k) == v else 'changed'}</td></tr>"
                 for k, v in dump.items()
             )
@@ -462,7 +461,7 @@ def apply_reset(session: Session, playing: solara.Reactive[bool]) -> str | None:
 
 
 def _heading(text: str) -> None:
-    solara.HTML(tag="h3", unsafe_innerHTML=_escape(text), style="margin: 8px 0 4px 0;")
+    solara.HTML(tag="h3", unsafe_innerHTML=html.escape(text), style="margin: 8px 0 4px 0;")
 
 
 @solara.component

@@ -15,6 +15,7 @@ once, and its task's state, so that progress and the finished result show.
 
 from __future__ import annotations
 
+import html
 import time
 
 import solara
@@ -23,7 +24,7 @@ import solara.lab
 from copsim.outcomes import LABELS
 from copsim.viz import drawing, histograms, many
 from copsim.viz import settings as st
-from copsim.viz.components import _chip, _escape, _help, settings_counter
+from copsim.viz.components import help_note, label_chip, settings_counter
 from copsim.viz.session import Session
 
 TITLE = "What happens across many runs?"
@@ -54,7 +55,7 @@ def shares_html(result: many.ManyRuns) -> str:
                 f"<td style='padding:2px 14px; white-space:nowrap;' data-label='{label}' "
                 f"data-arm='{arm.name}'>{bar}{count} ({100 * share:.0f}%)</td>"
             )
-        rows.append(f"<tr><td>{_chip(label)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{label_chip(label)}</td>{''.join(cells)}</tr>")
     return (
         f"<table style='font-size:14px; border-collapse:collapse;'><tr><th></th>{head}</tr>"
         + "".join(rows)
@@ -106,14 +107,14 @@ def ManyRunsResult(result: many.ManyRuns, on_screen: bool, stale: list[str]):
     with solara.Column(gap="6px", style=STALE_STYLE if stale else ""):
         solara.HTML(
             tag="p",
-            unsafe_innerHTML=_escape(many.reading(result, on_screen)),
+            unsafe_innerHTML=html.escape(many.reading(result, on_screen)),
             classes=["copsim-many-reading"],
             style="font-size: 15px; margin: 4px 0;",
         )
         solara.HTML(tag="div", unsafe_innerHTML=shares_html(result), classes=["copsim-many-shares"])
         if result.paired:
             lines = "".join(
-                f"<li><b>{m}</b>: {_escape(many.describe_difference(result.difference(m), result.n))}</li>"
+                f"<li><b>{m}</b>: {html.escape(many.describe_difference(result.difference(m), result.n))}</li>"
                 for m in many.MEASURES
             )
             solara.HTML(
@@ -129,7 +130,7 @@ def ManyRunsResult(result: many.ManyRuns, on_screen: bool, stale: list[str]):
             # about the scale of the live charts, not stretched across a wide screen
             style=f"max-width: {1.25 * histograms.many_width(result):.0f}px;",
         )
-        _help(details_text(result))
+        help_note(details_text(result))
 
 
 @solara.component
@@ -162,7 +163,7 @@ def ManyRunsPanel(session: Session, blocked: bool = False):
 
     staged = session.staged
     with solara.Details(TITLE), solara.Column(gap="6px", classes=["copsim-many"]):
-        _help(
+        help_note(
             "One run is one draw: the same settings with another seed can end differently. "
             "Run the settings on the left (as staged, side by side included) over many "
             "seeds at once, starting from the seed on the left, to see how often each "
