@@ -12,8 +12,10 @@ same bits:
    ``draws._hash`` against one loop that hashes each element in registers;
 2. the socialization stage: ``socialization.step`` against one loop over the
    cells that gathers the home code, tests the pull, hashes and moves in a single
-   pass.  The chances come from ``socialization.rates`` in both paths, so the rule
-   is not restated; only the move is.
+   pass, written twice: with a branch per cell, and branch-free (every cell of a
+   slot with a chance hashed, the move a product with 0 or 1).  The chances come
+   from ``socialization.rates`` in every path, so the rule is not restated; only
+   the move is.
 
 numba is not a dependency of copsim; this is a measurement for a planning
 decision, not a code path.  Times are CPU milliseconds (best of ``--repeat``) on
@@ -98,6 +100,30 @@ def socialize_cells(beliefs, codes, home, tacit, chance, bases, slots_per_run):
     return moved
 
 
+@numba.njit(nogil=True)
+def socialize_cells_branch_free(beliefs, codes, home, tacit, chance, bases, slots_per_run):
+    """The same move without a branch per cell: every cell of a slot with a chance is
+    hashed, and the move is a product with 0 or 1.  A keyed draw is a pure function of
+    its cell, so hashing cells that cannot move changes no bit; the loop then has no
+    unpredictable branch, and the compiler can vectorize the hash."""
+    rows, m = beliefs.shape
+    for r in range(rows):
+        p = chance[r]
+        if p <= 0.0:
+            continue
+        run = r // slots_per_run
+        space = home[r]
+        base = bases[run]
+        first = np.uint64((r - run * slots_per_run) * m)
+        for j in range(m):
+            target = codes[space, j]
+            belief = beliefs[r, j]
+            u = _unit(_mixed((first + np.uint64(j)) * _GOLDEN + base))
+            move = (u < p) & (target != 0) & (belief != target) & (not tacit[j])
+            beliefs[r, j] = belief + target * np.int8(move)
+    return 0
+
+
 def best_ms(fn, repeat: int) -> float:
     """Best CPU time of ``repeat`` calls, in ms."""
     best = float("inf")
@@ -149,34 +175,44 @@ def _stage_pair(ens: Ensemble, warmup: int):
         c.people.beliefs[...] = saved
         socialization.step(c)
 
-    def compiled_path() -> None:
-        c.people.beliefs[...] = saved
-        chance = socialization.rates(c)
-        bases = c.draws.bases("socialization.steps")
-        home = c.derived.home_space()
-        socialize_cells(c.people.beliefs, c.spaces.codes, home, tacit, chance, bases, slots)
+    def compiled(kernel):
+        def path() -> None:
+            c.people.beliefs[...] = saved
+            chance = socialization.rates(c)
+            bases = c.draws.bases("socialization.steps")
+            home = c.derived.home_space()
+            kernel(c.people.beliefs, c.spaces.codes, home, tacit, chance, bases, slots)
 
-    return c, numpy_path, compiled_path
+        return path
+
+    return c, numpy_path, compiled(socialize_cells), compiled(socialize_cells_branch_free)
 
 
 def bench_socialization(repeat: int) -> None:
-    print("\nsocialization stage (CPU ms per period; chances computed by numpy in both)")
-    print(f"{'ensemble':>22} {'numpy':>8} {'compiled':>9} {'ratio':>6}  same bits")
+    print("\nsocialization stage (CPU ms per period; chances computed by numpy in every path)")
+    print(
+        f"{'ensemble':>16} {'numpy':>7} {'branching':>10} {'ratio':>6} "
+        f"{'branch-free':>12} {'ratio':>6}  same bits"
+    )
     cases = [
         ("200 runs x 200", [Params(n_practitioners=200, max_steps=200)] * 200, list(range(200))),
         ("50 runs x 50", [Params(n_practitioners=50, max_steps=200)] * 50, list(range(50))),
         ("1 run x 10,000", [Params(n_practitioners=10_000, n_spaces=20, max_steps=200)], [1]),
     ]
     for name, params, seeds in cases:
-        c, numpy_path, compiled_path = _stage_pair(Ensemble(params, seeds), warmup=5)
+        c, numpy_path, branching, branch_free = _stage_pair(Ensemble(params, seeds), warmup=5)
         numpy_path()
         reference = c.people.beliefs.copy()
-        first = compile_ms(compiled_path)
-        if name.startswith("200"):
-            print(f"{'':>22} (the first call, compiling the kernel: {first:.0f} ms)")
-        same = np.array_equal(reference, c.people.beliefs)
-        a, b = best_ms(numpy_path, repeat), best_ms(compiled_path, repeat)
-        print(f"{name:>22} {a:>8.2f} {b:>9.2f} {a / b:>5.1f}x  {same}")
+        same = []
+        for path in (branching, branch_free):
+            first = compile_ms(path)
+            if name.startswith("200"):
+                print(f"{'':>16} (a first call, compiling its kernel: {first:.0f} ms)")
+            same.append(np.array_equal(reference, c.people.beliefs))
+        a, b, f = (best_ms(path, repeat) for path in (numpy_path, branching, branch_free))
+        print(
+            f"{name:>16} {a:>7.2f} {b:>10.2f} {a / b:>5.1f}x {f:>12.2f} {a / f:>5.1f}x  {all(same)}"
+        )
 
 
 def main() -> None:
