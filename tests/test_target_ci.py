@@ -67,21 +67,19 @@ def cell_counts(folder: Path) -> dict[int, int]:
     return {p: raised.get(p, 2) for p in range(4)}
 
 
+def narrow(root: Path, out: Path, **options):
+    """The test config run with --target-ci to the end: (folder, summary, round lines)."""
+    lines: list[str] = []
+    config = write_config(root, "tci", out)
+    summary = run_target_ci(config, TARGET, CAP, progress=False, on_round=lines.append, **options)
+    return out, summary, lines
+
+
 @pytest.fixture(scope="module")
 def narrowed(tmp_path_factory):
     """A sweep run with --target-ci to the end, once for the tests below."""
     root = tmp_path_factory.mktemp("narrowed")
-    out = root / "out"
-    lines: list[str] = []
-    summary = run_target_ci(
-        write_config(root, "tci", out),
-        TARGET,
-        CAP,
-        workers=1,
-        progress=False,
-        on_round=lines.append,
-    )
-    return out, summary, lines
+    return narrow(root, root / "out", workers=1)
 
 
 def test_every_cell_ends_within_the_target_or_at_the_cap(narrowed):
@@ -139,17 +137,7 @@ def test_the_dask_backend_narrows_to_the_same_tables(narrowed, tmp_path):
     """Every round starts its own Dask cluster; the rounds, the record and every run
     are those of the local backend, bit for bit."""
     out, summary, lines = narrowed
-    on_dask = tmp_path / "dask"
-    dask_lines: list[str] = []
-    again = run_target_ci(
-        write_config(tmp_path, "tci", on_dask),
-        TARGET,
-        CAP,
-        backend="dask",
-        workers=2,
-        progress=False,
-        on_round=dask_lines.append,
-    )
+    on_dask, again, dask_lines = narrow(tmp_path, tmp_path / "dask", backend="dask", workers=2)
     assert again.complete and again.status == summary.status
     assert dask_lines == lines and cell_counts(on_dask) == cell_counts(out)
     for name in ("runs", "steps"):
