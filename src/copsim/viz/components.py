@@ -275,6 +275,7 @@ def ComparePanel(session: Session):
 
 # ----------------------------------------------------------------------------- the display
 def label_chip(label: str) -> str:
+    """A run's label as a coloured chip (HTML), in the label colours of the plots."""
     colour = drawing.LABEL_COLOURS.get(label, "#636363")
     return f'<span style="{CHIP_STYLE} background:{colour};">{html.escape(label)}</span>'
 
