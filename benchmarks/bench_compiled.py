@@ -82,7 +82,6 @@ def socialize_cells(beliefs, codes, home, tacit, chance, bases, slots_per_run):
     run) is below the chance.
     """
     rows, m = beliefs.shape
-    moved = 0
     for r in range(rows):
         p = chance[r]
         if p <= 0.0:
@@ -96,8 +95,6 @@ def socialize_cells(beliefs, codes, home, tacit, chance, bases, slots_per_run):
             local = np.uint64((r - run * slots_per_run) * m + j)
             if _unit(_mixed(local * _GOLDEN + bases[run])) < p:
                 beliefs[r, j] += target
-                moved += 1
-    return moved
 
 
 @numba.njit(nogil=True)
@@ -121,7 +118,6 @@ def socialize_cells_branch_free(beliefs, codes, home, tacit, chance, bases, slot
             u = _unit(_mixed((first + np.uint64(j)) * _GOLDEN + base))
             move = (u < p) & (target != 0) & (belief != target) & (not tacit[j])
             beliefs[r, j] = belief + target * np.int8(move)
-    return 0
 
 
 def best_ms(fn, repeat: int) -> float:
